@@ -234,6 +234,7 @@ class BasePowerDriver(abc.ABC):
 
     def close(self) -> None:
         """Release sessions and sockets; the driver may be used again afterwards."""
+        return None
 
     # -- public contract ----------------------------------------------------
 

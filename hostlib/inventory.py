@@ -8,21 +8,31 @@ whose ``repr`` and ``str`` never show the value; read it with
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
+import yaml
 
 from hostlib.errors import ValidationError
 
 __all__ = [
+    "PASSWORD_ENV",
     "BmcEndpoint",
     "Credentials",
     "Secret",
     "Server",
+    "load_inventory",
     "validate_host",
     "validate_port",
 ]
+
+#: environment variable holding the BMC password when no other source is given
+PASSWORD_ENV = "HOSTLIB_BMC_PASSWORD"
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
@@ -125,3 +135,103 @@ class Server:
 
     name: str = attrs.field(validator=attrs.validators.min_len(1))
     bmc: BmcEndpoint | None = None
+
+
+def _load_mapping(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(f"cannot read inventory {path}: {exc.strerror}") from exc
+    try:
+        if path.suffix == ".toml":
+            data: object = tomllib.loads(text)
+        elif path.suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text)
+        else:
+            raise ValidationError(f"inventory {path} must end in .toml, .yaml or .yml")
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise ValidationError(f"inventory {path} is not valid {path.suffix[1:]}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValidationError(f"inventory {path} must be a mapping with a 'servers' list")
+    return data
+
+
+def _password(entry: Mapping[str, Any], base: Path, where: str) -> Secret:
+    if "password" in entry:
+        raise ValidationError(
+            f"{where}: passwords are not kept in inventory files; "
+            "use password_file (a path) or password_env (a variable name)"
+        )
+    if "password_file" in entry:
+        pw_path = base / str(entry["password_file"])
+        try:
+            return Secret(pw_path.read_text(encoding="utf-8").rstrip("\r\n"))
+        except OSError as exc:
+            raise ValidationError(
+                f"{where}: cannot read password_file {pw_path}: {exc.strerror}"
+            ) from exc
+    var = str(entry.get("password_env", PASSWORD_ENV))
+    if var not in os.environ:
+        raise ValidationError(
+            f"{where}: no password: set password_file or password_env, or the "
+            f"environment variable {var}"
+        )
+    return Secret(os.environ[var])
+
+
+_SERVER_KEYS = {"name", "host", "port", "driver", "username", "password_file", "password_env"}
+
+
+def load_inventory(path: str | Path) -> list[Server]:
+    """Read servers and their BMCs from a TOML or YAML inventory file.
+
+    The file has an optional ``defaults`` mapping and a ``servers`` list;
+    each server has ``name`` and ``host`` and may set ``port``, ``driver``,
+    ``username`` and ``password_file`` (relative to the file) or
+    ``password_env``. Without either, the password comes from the
+    ``HOSTLIB_BMC_PASSWORD`` environment variable.
+
+    Raises:
+        ValidationError: unreadable file, bad syntax or a bad entry (named).
+    """
+    path = Path(path)
+    data = _load_mapping(path)
+    defaults = data.get("defaults", {})
+    servers = data.get("servers")
+    if not isinstance(defaults, dict) or not isinstance(servers, list) or not servers:
+        raise ValidationError(
+            f"inventory {path} needs a non-empty 'servers' list (and 'defaults' a mapping)"
+        )
+    result: list[Server] = []
+    names: set[str] = set()
+    for number, raw in enumerate(servers, 1):
+        where = f"inventory {path}, server #{number}"
+        if not isinstance(raw, dict):
+            raise ValidationError(f"{where}: must be a mapping with name and host")
+        entry = {**defaults, **raw}
+        unknown = sorted(set(entry) - _SERVER_KEYS)
+        if unknown:
+            raise ValidationError(
+                f"{where}: unknown keys {', '.join(unknown)}; "
+                f"known keys: {', '.join(sorted(_SERVER_KEYS))}"
+            )
+        name = entry.get("name")
+        if not isinstance(name, str) or not name:
+            raise ValidationError(f"{where}: needs a name")
+        if name in names:
+            raise ValidationError(f"{where}: server name {name!r} is used twice")
+        names.add(name)
+        try:
+            endpoint = BmcEndpoint(
+                host=entry.get("host", ""),
+                port=entry.get("port", 623),
+                driver=str(entry.get("driver", "ipmi")),
+                credentials=Credentials(
+                    username=str(entry.get("username", "")),
+                    password=_password(entry, path.parent, where),
+                ),
+            )
+        except ValidationError as exc:
+            raise ValidationError(f"{where} ({name}): {exc}") from exc
+        result.append(Server(name=name, bmc=endpoint))
+    return result

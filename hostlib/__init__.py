@@ -1,7 +1,59 @@
-"""hostlib: the back office of a dedicated-server hosting provider."""
+"""hostlib: the back office of a dedicated-server hosting provider.
 
-from hostlib.errors import HostlibError
+Every public name is importable from here; subpackages re-export theirs too.
+"""
 
-__all__ = ["HostlibError", "__version__"]
+from hostlib.drivers import power_driver, registered_drivers
+from hostlib.drivers.base import BootDevice, PowerDriver, PowerState
+from hostlib.errors import (
+    AuthenticationError,
+    BillingError,
+    BmcBusy,
+    ConflictError,
+    DNSError,
+    DNSUpdateRefused,
+    DriverError,
+    HostlibError,
+    NotFoundError,
+    OperationTimeout,
+    PaymentError,
+    PermissionDenied,
+    UnreachableError,
+    UnsupportedOperation,
+    ValidationError,
+)
+from hostlib.fleet import BulkResult, run_bulk
+from hostlib.inventory import BmcEndpoint, Credentials, Secret, Server, load_inventory
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "AuthenticationError",
+    "BillingError",
+    "BmcBusy",
+    "BmcEndpoint",
+    "BootDevice",
+    "BulkResult",
+    "ConflictError",
+    "Credentials",
+    "DNSError",
+    "DNSUpdateRefused",
+    "DriverError",
+    "HostlibError",
+    "NotFoundError",
+    "OperationTimeout",
+    "PaymentError",
+    "PermissionDenied",
+    "PowerDriver",
+    "PowerState",
+    "Secret",
+    "Server",
+    "UnreachableError",
+    "UnsupportedOperation",
+    "ValidationError",
+    "__version__",
+    "load_inventory",
+    "power_driver",
+    "registered_drivers",
+    "run_bulk",
+]

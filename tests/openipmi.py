@@ -1,0 +1,315 @@
+"""Start OpenIPMI's ``ipmi_sim`` on loopback as a real IPMI peer for tests.
+
+``run_ipmi_sim(workdir)`` writes a ``lan.conf``, an emulator command file and a
+chassis-control script into ``workdir``, starts
+``ipmi_sim -n -c lan.conf -f cmds -s state``, waits until the BMC answers an
+RMCP presence ping and ``ipmitool -I lanplus -C 3``, and kills it on exit. The
+pytest fixture ``ipmi_sim`` does the same in ``tmp_path``::
+
+    from tests.openipmi import ipmi_sim  # noqa: F401
+
+    def test_x(ipmi_sim: IpmiSim) -> None:
+        ipmi_sim.ipmitool("power", "on")
+        assert ipmi_sim.power_on
+
+What this ipmi_sim (OpenIPMI 2.0.33, "IPMI Simulator version 1.0.13") can do
+here, measured:
+
+* LAN channel 1 on ``127.0.0.1`` and a random free UDP port; one admin user
+  (user 2). IPMI 1.5 (``ipmitool -I lan``, MD5 or straight password) and
+  RMCP+ (``-I lanplus``) both answer.
+* RMCP+ cipher suites 0-3 and 6-11 (SHA-1 / MD5). Suite 17 (SHA-256) is
+  refused at Open Session ("invalid authentication algorithm"), so a client
+  proposing 17 must fall back to 3 itself. Suite 0 (no authentication) is
+  accepted too: do not use ipmi_sim to test that a client refuses it.
+* Chassis power really keeps state: ipmi_sim has no power model of its own,
+  so lan.conf names a ``chassis_control`` program (a shell script written
+  here) that ipmi_sim runs for every Get Chassis Status, Chassis Control and
+  boot-flags command (``<prog> get power``, ``<prog> set power 1``, ...). The
+  script keeps the state in ``workdir/chassis/`` and logs every ``set``
+  (``chassis_log()``). The BMC starts powered off with no boot override.
+
+  - power on (1) / off (0) set the state; ``power status`` reads it back.
+  - power cycle (2): ipmi_sim turns power off at once and back on by itself
+    one second later (its own timer), so "off" may be read in between.
+  - hard reset (3) is logged as ``reset 1``; the power state is unchanged.
+  - soft off (5) is logged as ``shutdown 1``; the script plays an OS that
+    obeys ACPI at once and turns power off.
+  - pulse diagnostic interrupt (4) answers 0xCC (invalid data field).
+
+What it cannot do:
+
+* Boot device: Set System Boot Options parameter 5 keeps only the 4-bit
+  device selector (none, PXE, disk = "default", CD/DVD, BIOS setup; every
+  other selector is refused with 0xFF). It drops the "valid" and
+  "persistent" bits: Get System Boot Options always answers data1 = 0x00,
+  i.e. "boot flag invalid, next boot only". A client that follows the
+  specification (pyghmi's ``get_bootdev``) therefore reads "no override"
+  whatever was set; check the selector with ``boot_selector`` or
+  ``ipmitool chassis bootparam get 5``. Parameters other than 1, 3, 4 and 5
+  (e.g. 0, set-in-progress) answer 0xCC.
+* No fault injection (busy 0xC0, out of sessions, silence): use
+  ``hostlib.drivers.simulator.SimulatedBMC`` for those. Stopping the process
+  (``stop()``) gives "nothing listening" (ICMP port unreachable).
+* Every chassis command forks the script through ``popen``: about 2-5 ms a
+  command, so do not benchmark against it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+import pytest
+
+__all__ = ["IpmiSim", "ipmi_sim", "run_ipmi_sim"]
+
+HOST = "127.0.0.1"
+
+# Chassis control program: "<script> <statedir> get|set <parm> [<value> ...]".
+# ipmi_sim parses the "get" output as "<parm>:<value>" lines.
+_CHASSIS_SCRIPT = """\
+#!/bin/sh
+dir=$1
+op=$2
+shift 2
+case $op in
+get)
+    for parm in "$@"; do
+        case $parm in
+        power) val=$(cat "$dir/power") ;;
+        boot) val=$(cat "$dir/boot") ;;
+        *) echo "no such parameter: $parm"; exit 1 ;;
+        esac
+        echo "$parm:$val"
+    done
+    ;;
+set)
+    echo "$*" >> "$dir/log"
+    while [ $# -ge 2 ]; do
+        parm=$1
+        val=$2
+        shift 2
+        case $parm in
+        power) echo "$val" > "$dir/power" ;;
+        shutdown) echo 0 > "$dir/power" ;;
+        reset) ;;
+        boot) echo "$val" > "$dir/boot" ;;
+        identify) shift ;;
+        *) echo "no such parameter: $parm"; exit 1 ;;
+        esac
+    done
+    ;;
+*)
+    exit 1
+    ;;
+esac
+"""
+
+_EMULATOR_COMMANDS = """\
+mc_setbmc 0x20
+mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr
+mc_enable 0x20
+"""
+
+# RMCP/ASF presence ping (IANA 4542, message type 0x80); ipmi_sim answers 0x40.
+_ASF_PING = bytes([0x06, 0x00, 0xFF, 0x06, 0x00, 0x00, 0x11, 0xBE, 0x80, 0x01, 0x00, 0x00])
+
+
+@attrs.frozen
+class IpmiSim:
+    """A running ipmi_sim: where it listens and the admin user's credentials."""
+
+    host: str
+    port: int
+    username: str
+    password: str = attrs.field(repr=False)
+    workdir: Path
+    _proc: subprocess.Popen[bytes] = attrs.field(repr=False, eq=False)
+
+    @property
+    def chassis_dir(self) -> Path:
+        return self.workdir / "chassis"
+
+    @property
+    def power_on(self) -> bool:
+        """The power state the BMC keeps (read from the chassis state file)."""
+        return (self.chassis_dir / "power").read_text().strip() == "1"
+
+    @property
+    def boot_selector(self) -> str:
+        """The stored boot selector: none, pxe, default (disk), cdrom or bios."""
+        return (self.chassis_dir / "boot").read_text().strip()
+
+    def chassis_log(self) -> list[str]:
+        """Every ``set`` ipmi_sim passed to the chassis program, oldest first."""
+        log = self.chassis_dir / "log"
+        return log.read_text().splitlines() if log.exists() else []
+
+    def ipmitool(
+        self,
+        *args: str,
+        interface: str = "lanplus",
+        cipher: int = 3,
+        password: str | None = None,
+        timeout: float = 10.0,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``ipmitool`` against this BMC (password passed by environment)."""
+        cmd = ["ipmitool", "-I", interface, "-H", self.host, "-p", str(self.port)]
+        if interface == "lanplus":
+            cmd += ["-C", str(cipher)]
+        cmd += ["-U", self.username, "-E", "-N", "1", "-R", "2", *args]
+        env = dict(os.environ, IPMI_PASSWORD=self.password if password is None else password)
+        return subprocess.run(
+            cmd, env=env, capture_output=True, text=True, timeout=timeout, check=check
+        )
+
+    @property
+    def running(self) -> bool:
+        return self._proc.poll() is None
+
+    def stop(self) -> None:
+        """Stop the simulator; the port then answers ICMP port unreachable."""
+        _terminate(self._proc)
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _conf_string(what: str, value: str) -> str:
+    if any(c in value for c in '"\n\\') or not value.isprintable():
+        raise ValueError(f"{what} must be printable and contain no quote or backslash")
+    return f'"{value}"'
+
+
+def _lan_conf(port: int, username: str, password: str, chassis_prog: str) -> str:
+    auths = "md5 straight"
+    return f"""\
+name "hostlib-sim"
+set_working_mc 0x20
+  startlan 1
+    addr {HOST} {port}
+    priv_limit admin
+    allowed_auths_callback {auths}
+    allowed_auths_user {auths}
+    allowed_auths_operator {auths}
+    allowed_auths_admin {auths}
+    guid a123456789abcdefa123456789abcdef
+  endlan
+  chassis_control {_conf_string("chassis program", chassis_prog)}
+  user 2 true {_conf_string("username", username)} {_conf_string("password", password)} \
+admin 10 {auths}
+"""
+
+
+def _terminate(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=2.0)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5.0)
+
+
+def _pinged(port: int, until: float, proc: subprocess.Popen[bytes]) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(0.05)
+        while time.monotonic() < until and proc.poll() is None:
+            sock.sendto(_ASF_PING, (HOST, port))
+            try:
+                data, _ = sock.recvfrom(512)
+            except OSError:  # timeout, or ICMP port unreachable reported late
+                time.sleep(0.02)
+                continue
+            if len(data) > 8 and data[8] == 0x40:
+                return True
+    return False
+
+
+@contextlib.contextmanager
+def run_ipmi_sim(
+    workdir: Path,
+    *,
+    username: str = "admin",
+    password: str = "secret",
+    startup_timeout: float = 10.0,
+) -> Iterator[IpmiSim]:
+    """Run ipmi_sim on 127.0.0.1 and a free UDP port until the block ends.
+
+    The BMC starts powered off with no boot override. ``workdir`` is created
+    if needed and holds the configuration, state and ``ipmi_sim.log``.
+
+    Raises:
+        RuntimeError: ipmi_sim did not come up (its log is in the message).
+    """
+    workdir = Path(workdir).resolve()
+    chassis = workdir / "chassis"
+    state = workdir / "state"
+    chassis.mkdir(parents=True, exist_ok=True)
+    state.mkdir(exist_ok=True)
+    (chassis / "power").write_text("0\n")
+    (chassis / "boot").write_text("none\n")
+    script = workdir / "chassis_control.sh"
+    script.write_text(_CHASSIS_SCRIPT)
+    script.chmod(0o755)
+    (workdir / "cmds").write_text(_EMULATOR_COMMANDS)
+    prog = f"{shlex.quote(str(script))} {shlex.quote(str(chassis))}"
+    log_path = workdir / "ipmi_sim.log"
+
+    last_error = "not started"
+    for _attempt in range(5):
+        port = _free_udp_port()
+        (workdir / "lan.conf").write_text(_lan_conf(port, username, password, prog))
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                ["ipmi_sim", "-n", "-c", "lan.conf", "-f", "cmds", "-s", str(state)],
+                cwd=workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            sim = IpmiSim(HOST, port, username, password, workdir, proc)
+            if _pinged(port, time.monotonic() + startup_timeout, proc):
+                probe = sim.ipmitool("power", "status", check=False)
+                if probe.returncode == 0 and "off" in probe.stdout:
+                    break
+                last_error = f"ipmitool: {probe.stdout}{probe.stderr}".strip()
+            else:
+                last_error = f"no presence pong, exit code {proc.poll()}"
+        except BaseException:
+            _terminate(proc)
+            raise
+        _terminate(proc)
+    else:
+        raise RuntimeError(
+            f"ipmi_sim did not start in {workdir}: {last_error}; log: "
+            f"{log_path.read_text(errors='replace')[-2000:]!r}"
+        )
+    try:
+        yield sim
+    finally:
+        _terminate(proc)
+
+
+@pytest.fixture
+def ipmi_sim(tmp_path: Path) -> Iterator[IpmiSim]:
+    """A running ipmi_sim (user admin / secret), powered off, no boot override."""
+    with run_ipmi_sim(tmp_path / "ipmi_sim") as sim:
+        yield sim

@@ -48,9 +48,13 @@ What it cannot do:
   whatever was set; check the selector with ``boot_selector`` or
   ``ipmitool chassis bootparam get 5``. Parameters other than 1, 3, 4 and 5
   (e.g. 0, set-in-progress) answer 0xCC.
-* No fault injection (busy 0xC0, out of sessions, silence): use
-  ``hostlib.drivers.simulator.SimulatedBMC`` for those. Stopping the process
-  (``stop()``) gives "nothing listening" (ICMP port unreachable).
+* Almost no fault injection (busy 0xC0, out of sessions, a BMC that stays
+  silent during login): use ``hostlib.drivers.simulator.SimulatedBMC`` for
+  those. What this launcher can do: ``set_chassis_delay(s)`` makes every
+  chassis command take ``s`` seconds (logins still work: a BMC that hangs
+  after login); ``stop()`` gives "nothing listening" (ICMP port
+  unreachable); ``run_ipmi_sim(same workdir, port=old port)`` restarts the
+  BMC in place, which forgets every session.
 * Every chassis command forks the script through ``popen``: about 2-5 ms a
   command, so do not benchmark against it.
 """
@@ -81,6 +85,9 @@ _CHASSIS_SCRIPT = """\
 dir=$1
 op=$2
 shift 2
+if [ -s "$dir/delay" ]; then
+    sleep "$(cat "$dir/delay")"
+fi
 case $op in
 get)
     for parm in "$@"; do
@@ -149,6 +156,15 @@ class IpmiSim:
         """The stored boot selector: none, pxe, default (disk), cdrom or bios."""
         return (self.chassis_dir / "boot").read_text().strip()
 
+    def set_chassis_delay(self, seconds: float) -> None:
+        """Make every chassis command take ``seconds`` (0 for none).
+
+        ipmi_sim is single-threaded: while the chassis program sleeps it
+        answers nothing, but session setup (no chassis command) still works,
+        so this plays a BMC that logs in and then hangs.
+        """
+        (self.chassis_dir / "delay").write_text(f"{seconds:g}\n" if seconds > 0 else "")
+
     def chassis_log(self) -> list[str]:
         """Every ``set`` ipmi_sim passed to the chassis program, oldest first."""
         log = self.chassis_dir / "log"
@@ -182,9 +198,13 @@ class IpmiSim:
         _terminate(self._proc)
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((HOST, 0))
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _free_udp_port(host: str) -> int:
+    with socket.socket(_family(host), socket.SOCK_DGRAM) as sock:
+        sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
 
@@ -195,13 +215,13 @@ def _conf_string(what: str, value: str) -> str:
     return f'"{value}"'
 
 
-def _lan_conf(port: int, username: str, password: str, chassis_prog: str) -> str:
+def _lan_conf(host: str, port: int, username: str, password: str, chassis_prog: str) -> str:
     auths = "md5 straight"
     return f"""\
 name "hostlib-sim"
 set_working_mc 0x20
   startlan 1
-    addr {HOST} {port}
+    addr {host} {port}
     priv_limit admin
     allowed_auths_callback {auths}
     allowed_auths_user {auths}
@@ -226,11 +246,11 @@ def _terminate(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5.0)
 
 
-def _pinged(port: int, until: float, proc: subprocess.Popen[bytes]) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+def _pinged(host: str, port: int, until: float, proc: subprocess.Popen[bytes]) -> bool:
+    with socket.socket(_family(host), socket.SOCK_DGRAM) as sock:
         sock.settimeout(0.05)
         while time.monotonic() < until and proc.poll() is None:
-            sock.sendto(_ASF_PING, (HOST, port))
+            sock.sendto(_ASF_PING, (host, port))
             try:
                 data, _ = sock.recvfrom(512)
             except OSError:  # timeout, or ICMP port unreachable reported late
@@ -247,12 +267,17 @@ def run_ipmi_sim(
     *,
     username: str = "admin",
     password: str = "secret",
+    port: int | None = None,
+    host: str = HOST,
     startup_timeout: float = 10.0,
 ) -> Iterator[IpmiSim]:
     """Run ipmi_sim on 127.0.0.1 and a free UDP port until the block ends.
 
     The BMC starts powered off with no boot override. ``workdir`` is created
-    if needed and holds the configuration, state and ``ipmi_sim.log``.
+    if needed and holds the configuration, state and ``ipmi_sim.log``. Give
+    ``port`` to listen on a known port (e.g. to restart a BMC in place);
+    the chassis state files in ``workdir`` are then kept. ``host`` may be
+    ``"::1"`` for IPv6 loopback.
 
     Raises:
         RuntimeError: ipmi_sim did not come up (its log is in the message).
@@ -262,8 +287,9 @@ def run_ipmi_sim(
     state = workdir / "state"
     chassis.mkdir(parents=True, exist_ok=True)
     state.mkdir(exist_ok=True)
-    (chassis / "power").write_text("0\n")
-    (chassis / "boot").write_text("none\n")
+    if port is None or not (chassis / "power").exists():
+        (chassis / "power").write_text("0\n")
+        (chassis / "boot").write_text("none\n")
     script = workdir / "chassis_control.sh"
     script.write_text(_CHASSIS_SCRIPT)
     script.chmod(0o755)
@@ -272,9 +298,10 @@ def run_ipmi_sim(
     log_path = workdir / "ipmi_sim.log"
 
     last_error = "not started"
-    for _attempt in range(5):
-        port = _free_udp_port()
-        (workdir / "lan.conf").write_text(_lan_conf(port, username, password, prog))
+    fixed_port = port
+    for _attempt in range(5 if fixed_port is None else 1):
+        port = _free_udp_port(host) if fixed_port is None else fixed_port
+        (workdir / "lan.conf").write_text(_lan_conf(host, port, username, password, prog))
         with log_path.open("wb") as log:
             proc = subprocess.Popen(
                 ["ipmi_sim", "-n", "-c", "lan.conf", "-f", "cmds", "-s", str(state)],
@@ -285,10 +312,10 @@ def run_ipmi_sim(
                 start_new_session=True,
             )
         try:
-            sim = IpmiSim(HOST, port, username, password, workdir, proc)
-            if _pinged(port, time.monotonic() + startup_timeout, proc):
+            sim = IpmiSim(host, port, username, password, workdir, proc)
+            if _pinged(host, port, time.monotonic() + startup_timeout, proc):
                 probe = sim.ipmitool("power", "status", check=False)
-                if probe.returncode == 0 and "off" in probe.stdout:
+                if probe.returncode == 0 and "Chassis Power is" in probe.stdout:
                     break
                 last_error = f"ipmitool: {probe.stdout}{probe.stderr}".strip()
             else:

@@ -395,6 +395,8 @@ def test_fault_plan_shared_with_constructor() -> None:
         ok(ipmitool(sim, "power", "status"))  # Get Device ID eats the busy reply
         assert plan.busy == 0
         assert sim.stats.busy_replies == 1
+        sim.reset_stats()
+        assert sim.stats.busy_replies == 0
 
 
 # -- simulated machine timing ------------------------------------------------------------

@@ -752,6 +752,9 @@ class _Counters:
     )
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
         self.packets_received = 0
         self.replies_sent = 0
         self.packets_dropped = 0

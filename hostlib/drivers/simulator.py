@@ -381,7 +381,7 @@ class SimulatedBMC:
     def reset_stats(self) -> None:
         """Set every counter to zero (open sessions stay open)."""
         with self._lock:
-            self._core.stats.__init__()  # type: ignore[misc]
+            self._core.stats.reset()
 
     def drop_sessions(self) -> None:
         """Forget every session, as a BMC reboot would."""

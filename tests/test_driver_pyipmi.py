@@ -18,15 +18,23 @@ import pytest
 
 from hostlib.drivers import power_driver, registered_drivers
 from hostlib.drivers.base import BootDevice, PowerDriver, PowerState
+from hostlib.drivers.faults import FaultPlan
 from hostlib.drivers.pyipmi import PyIpmiPowerDriver
+from hostlib.drivers.simulator import SimulatedBMC
 from hostlib.errors import (
     AuthenticationError,
+    BmcBusy,
     OperationTimeout,
     UnreachableError,
     UnsupportedOperation,
     ValidationError,
 )
-from hostlib.testing.conformance import MakeDriver, PowerDriverConformance, closed_udp_port
+from hostlib.testing.conformance import (
+    FaultConformance,
+    MakeDriver,
+    PowerDriverConformance,
+    closed_udp_port,
+)
 from tests.openipmi import IpmiSim, ipmi_sim, run_ipmi_sim
 
 __all__ = ["ipmi_sim"]  # the fixture, imported for pytest
@@ -397,3 +405,129 @@ def test_ipv6_loopback(tmp_path: Path, interface: Interface) -> None:
             d.power_on()
             assert d.status() is PowerState.ON
         assert sim.power_on
+
+
+# -- SimulatedBMC: the conformance suite with scripted faults --------------------
+
+
+@pytest.fixture
+def bmc() -> Iterator[SimulatedBMC]:
+    with SimulatedBMC(username="admin", password="secret", latency=0.0) as sim:
+        yield sim
+
+
+def _driver_for_bmc(sim: SimulatedBMC, **overrides: Any) -> PyIpmiPowerDriver:
+    settings: dict[str, Any] = {
+        "host": sim.host,
+        "port": sim.port,
+        "username": "admin",
+        "password": "secret",
+        "timeout": 5.0,
+        "poll_interval": 0.1,
+    }
+    settings.update(overrides)
+    return PyIpmiPowerDriver(**settings)
+
+
+class _SimulatedBmcConformance(FaultConformance):
+    interface: Interface = "lanplus"
+
+    @pytest.fixture
+    def make_driver(self, bmc: SimulatedBMC, made: list[PyIpmiPowerDriver]) -> MakeDriver:
+        def make(**overrides: Any) -> PowerDriver:
+            d = _driver_for_bmc(bmc, interface=self.interface, **overrides)
+            made.append(d)
+            return d
+
+        return make
+
+    @pytest.fixture
+    def faults(self, bmc: SimulatedBMC) -> FaultPlan:
+        return bmc.faults
+
+
+class TestSimulatedBmcLanplus(_SimulatedBmcConformance):
+    interface = "lanplus"
+
+
+class TestSimulatedBmcLan(_SimulatedBmcConformance):
+    interface = "lan"
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+def test_persistent_flag_both_ways(
+    bmc: SimulatedBMC, interface: Interface, made: list[PyIpmiPowerDriver], persistent: bool
+) -> None:
+    d = _driver_for_bmc(bmc, interface=interface)
+    made.append(d)
+    d.set_boot_device(BootDevice.CDROM, persistent=persistent)
+    assert bmc.boot_device is BootDevice.CDROM
+    assert bmc.boot_persistent is persistent
+    bmc.boot_device = BootDevice.PXE
+    bmc.boot_persistent = not persistent
+    assert d.boot_override() == (BootDevice.PXE, not persistent)
+    d.set_boot_device(BootDevice.DEFAULT)
+    assert d.boot_override() == (BootDevice.DEFAULT, False)
+
+
+def test_lanplus_uses_suite_17_where_offered(
+    bmc: SimulatedBMC, made: list[PyIpmiPowerDriver]
+) -> None:
+    d = _driver_for_bmc(bmc)
+    made.append(d)
+    d.status()
+    assert d._link is not None
+    assert d._link.suite == 17
+
+
+def test_out_of_sessions_is_busy_then_retried(
+    bmc: SimulatedBMC, interface: Interface, made: list[PyIpmiPowerDriver]
+) -> None:
+    d = _driver_for_bmc(bmc, interface=interface, timeout=2.0, retries=3)
+    made.append(d)
+    bmc.faults.out_of_sessions = 2
+    with within(2.0 + GRACE):
+        assert d.status() is PowerState.OFF
+    assert bmc.faults.out_of_sessions == 0
+
+
+def test_out_of_sessions_beyond_retries_is_bmc_busy(
+    bmc: SimulatedBMC, interface: Interface, made: list[PyIpmiPowerDriver]
+) -> None:
+    d = _driver_for_bmc(bmc, interface=interface, timeout=2.0, retries=1)
+    made.append(d)
+    bmc.faults.out_of_sessions = 100
+    with within(2.0 + GRACE), pytest.raises(BmcBusy):
+        d.status()
+
+
+def test_reconnects_after_bmc_forgot_the_session(
+    bmc: SimulatedBMC, interface: Interface, made: list[PyIpmiPowerDriver]
+) -> None:
+    d = _driver_for_bmc(bmc, interface=interface, timeout=2.0, retries=0)
+    made.append(d)
+    d.power_on()
+    bmc.drop_sessions()
+    with within(2.0 + GRACE):
+        assert d.status() is PowerState.ON
+
+
+def test_latency_below_timeout_succeeds(
+    bmc: SimulatedBMC, interface: Interface, made: list[PyIpmiPowerDriver]
+) -> None:
+    bmc.faults.latency = 0.05
+    d = _driver_for_bmc(bmc, interface=interface, timeout=2.0)
+    made.append(d)
+    d.power_on()
+    assert bmc.power_state is PowerState.ON
+
+
+def test_close_ends_the_session_on_the_bmc(
+    bmc: SimulatedBMC, interface: Interface, made: list[PyIpmiPowerDriver]
+) -> None:
+    d = _driver_for_bmc(bmc, interface=interface)
+    made.append(d)
+    d.status()
+    assert len(bmc._core.sessions) == 1
+    d.close()
+    assert len(bmc._core.sessions) == 0

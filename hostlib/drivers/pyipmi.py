@@ -42,6 +42,8 @@ How the contract of :class:`~hostlib.drivers.base.BasePowerDriver` is kept:
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import ipaddress
 import socket
 import threading
@@ -54,7 +56,7 @@ import attrs
 import pyipmi
 import pyipmi.errors as pyipmi_errors
 from pyipmi.interfaces.rmcp import Rmcp
-from pyipmi.interfaces.rmcpplus import CIPHER_SUITES, RmcpPlus
+from pyipmi.interfaces.rmcpplus import AUTH_ALGO_RAKP_HMAC_SHA256, CIPHER_SUITES, RmcpPlus
 
 from hostlib.drivers.base import BasePowerDriver, BootDevice, Deadline, PowerAction, PowerState
 from hostlib.errors import (
@@ -164,7 +166,30 @@ class _BoundedRmcp(Rmcp):  # type: ignore[misc]
 
 
 class _BoundedRmcpPlus(_BoundedRmcp, RmcpPlus):  # type: ignore[misc]
-    """python-ipmi's RMCP+ interface with the same bounds."""
+    """python-ipmi's RMCP+ interface with the same bounds, and SHA-256 keys fixed.
+
+    python-ipmi 0.6.1 derives K1 and K2 of the SHA-256 suites (15-17) from
+    32-byte constants; ipmitool, and the BMCs that work with it, use the
+    20-byte constants of IPMI 2.0 section 13.32 for every hash. With
+    python-ipmi's keys the first authenticated message fails the BMC's
+    integrity check and is dropped, so every suite-17 session hangs. The
+    keys are recomputed between RAKP and the first authenticated message
+    (Set Session Privilege Level); for SHA-1 suites nothing changes.
+    """
+
+    _sik: bytes = b""
+
+    def _rakp(self, session: Any, suite: Any, managed_session_id: int) -> bytes:
+        sik: bytes = super()._rakp(session, suite, managed_session_id)
+        self._sik = sik
+        return sik
+
+    def _set_session_privilege_level(self, level: int) -> Any:
+        keys = self._keys
+        if keys is not None and keys.suite.authentication == AUTH_ALGO_RAKP_HMAC_SHA256:
+            keys.k1 = hmac.new(self._sik, b"\x01" * 20, hashlib.sha256).digest()
+            keys.k2 = hmac.new(self._sik, b"\x02" * 20, hashlib.sha256).digest()
+        return super()._set_session_privilege_level(level)
 
 
 @attrs.define

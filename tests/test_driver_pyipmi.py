@@ -8,6 +8,7 @@ never answers; and, for scripted faults, ``SimulatedBMC``.
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -531,3 +532,29 @@ def test_close_ends_the_session_on_the_bmc(
     assert len(bmc._core.sessions) == 1
     d.close()
     assert len(bmc._core.sessions) == 0
+
+
+@pytest.mark.parametrize("cipher", [17, 3])
+def test_simulated_bmc_cross_check_with_ipmitool(
+    bmc: SimulatedBMC, made: list[PyIpmiPowerDriver], cipher: int
+) -> None:
+    d = _driver_for_bmc(bmc, cipher_suites=(cipher,))
+    made.append(d)
+    base = ["ipmitool", "-I", "lanplus", "-C", str(cipher), "-H", bmc.host]
+    base += ["-p", str(bmc.port), "-U", "admin", "-E", "-N", "1", "-R", "2"]
+    env = {"IPMI_PASSWORD": "secret", "PATH": "/usr/bin:/bin"}
+
+    def ipmitool(*args: str) -> str:
+        run = subprocess.run([*base, *args], env=env, capture_output=True, text=True, check=True)
+        return run.stdout
+
+    d.power_on()
+    assert "Chassis Power is on" in ipmitool("power", "status")
+    ipmitool("power", "off")
+    assert d.status() is PowerState.OFF
+    d.set_boot_device(BootDevice.PXE, persistent=True)
+    out = ipmitool("chassis", "bootparam", "get", "5")
+    assert "Force PXE" in out
+    assert "Options apply to all future boots" in out
+    ipmitool("chassis", "bootdev", "bios")
+    assert d.boot_override() == (BootDevice.BIOS, False)

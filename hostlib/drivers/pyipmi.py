@@ -32,6 +32,9 @@ How the contract of :class:`~hostlib.drivers.base.BasePowerDriver` is kept:
   the next one is tried when the BMC rejects the algorithms, and also when
   a SHA-256 suite fails RAKP 2, which is what a BMC that claims suite 17
   but speaks SHA-1 produces. The suite that worked is tried first later.
+  python-ipmi 0.6.1 derives the SHA-256 session keys K1/K2 differently
+  from ipmitool (see :class:`_BoundedRmcpPlus`); this driver corrects
+  them, so suite 17 works wherever ``ipmitool -C 17`` does.
 * Boot device: Set System Boot Options parameter 5 with the valid bit, the
   persistent bit and the device selector; parameter 3 is set first (where
   supported) so the BMC does not clear the override after 60 s. Reading

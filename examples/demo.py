@@ -43,7 +43,10 @@ def table(drivers: dict[str, PowerDriver]) -> None:
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     password = secrets.token_urlsafe(12)
-    with SimulatedRack(len(NAMES), username="admin", password=password) as rack:
+    # A real chassis stays off a moment during a power cycle; so does this one.
+    with SimulatedRack(
+        len(NAMES), username="admin", password=password, latency=0.005, cycle_delay=1.0
+    ) as rack:
         for bmc in rack.bmcs[::3]:
             bmc.power_state = PowerState.ON
         drivers: dict[str, PowerDriver] = {
@@ -54,6 +57,7 @@ def main() -> int:
                 username="admin",
                 password=password,
                 timeout=5.0,
+                poll_interval=0.25,
             )
             for name, bmc in zip(NAMES, rack.bmcs, strict=True)
         }

@@ -7,5 +7,6 @@ runs; subclass it in your own driver's tests.
 
 from hostlib.drivers.fake import FakeBMC, FakePowerDriver
 from hostlib.drivers.faults import FaultPlan
+from hostlib.drivers.simulator import SimulatedBMC, SimulatedRack
 
-__all__ = ["FakeBMC", "FakePowerDriver", "FaultPlan"]
+__all__ = ["FakeBMC", "FakePowerDriver", "FaultPlan", "SimulatedBMC", "SimulatedRack"]

@@ -9,13 +9,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# Debian packages: command -> package. Demo needs none beyond Python;
-# tests cross-check against independent IPMI tools.
-TEST_DEBS := ipmitool:ipmitool ipmi_sim:openipmi
+# Debian packages, as "command-or-file:package", installed only when missing.
+# The demo needs a Unicode font for invoice PDFs; the tests also cross-check
+# against independent tools (ipmitool, OpenIPMI's ipmi_sim, pdftotext).
+FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+DEMO_DEBS := $(FONT):fonts-dejavu-core
+TEST_DEBS := $(DEMO_DEBS) ipmitool:ipmitool ipmi_sim:openipmi pdftotext:poppler-utils
 
 .PHONY: demo test lint typecheck unit debs venv bench clean
 
 demo: $(STAMP)
+	@$(MAKE) --no-print-directory debs DEBS="$(DEMO_DEBS)"
 	$(BIN)/python -m examples.demo
 
 test: $(STAMP) debs lint typecheck unit
@@ -45,9 +49,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
+DEBS ?= $(TEST_DEBS)
 debs:
-	@missing=""; for pair in $(TEST_DEBS); do \
-		command -v "$${pair%%:*}" >/dev/null || missing="$$missing $${pair#*:}"; \
+	@missing=""; for pair in $(DEBS); do \
+		need="$${pair%%:*}"; \
+		command -v "$$need" >/dev/null || [ -e "$$need" ] || missing="$$missing $${pair#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \

@@ -57,7 +57,9 @@ debs:
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		log=$$(mktemp); \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } \
+			>"$$log" 2>&1 || { cat "$$log"; exit 1; }; \
 	fi
 
 clean:

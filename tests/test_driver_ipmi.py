@@ -201,6 +201,87 @@ def _ipmitool(bmc: SimulatedBMC, cipher: int, *args: str) -> str:
     return done.stdout
 
 
+# -- cipher suites ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("only", [3, 17])
+def test_bmc_with_one_cipher_suite(only: int) -> None:
+    with SimulatedBMC(username="admin", password="secret", cipher_suites=(only,)) as sim:
+        drv = IpmiPowerDriver(
+            host=sim.host, port=sim.port, username="admin", password="secret", timeout=2.0
+        )
+        drv.power_on()
+        assert drv.status() is PowerState.ON
+        assert sim.session_suites == [only]
+        # pyghmi proposes 17 first: a 3-only BMC refused it once, then 3 was used.
+        assert sim.stats.suites_refused == (1 if only == 3 else 0)
+        drv.close()
+
+
+@pytest.mark.parametrize(("only", "allowed"), [(3, (17,)), (17, (3,))])
+def test_no_common_cipher_suite_is_unsupported(only: int, allowed: tuple[int, ...]) -> None:
+    with SimulatedBMC(username="admin", password="secret", cipher_suites=(only,)) as sim:
+        drv = IpmiPowerDriver(
+            host=sim.host,
+            port=sim.port,
+            username="admin",
+            password="secret",
+            timeout=2.0,
+            cipher_suites=allowed,
+        )
+        start = time.monotonic()
+        with pytest.raises(UnsupportedOperation, match="cipher suite"):
+            drv.status()
+        assert time.monotonic() - start < 1.0
+        assert sim.stats.sessions_active == 0
+
+
+def test_bmc_that_claims_suite_17_but_speaks_sha1() -> None:
+    """pyghmi's own BMC server: "accepts" 17, answers RAKP 2 with SHA-1."""
+    with SimulatedBMC(
+        username="admin", password="secret", cipher_suites=(3,), claims_suite_17=True
+    ) as sim:
+        drv = IpmiPowerDriver(
+            host=sim.host, port=sim.port, username="admin", password="secret", timeout=2.0
+        )
+        start = time.monotonic()
+        assert drv.status() is PowerState.OFF
+        assert time.monotonic() - start < 1.0
+        assert sim.session_suites == [3]
+        assert drv._suite == 3
+        drv.close()
+        # The suite that worked is tried first next time: one login, no detour.
+        opened = sim.stats.sessions_opened
+        drv.power_on()
+        assert sim.stats.sessions_opened == opened + 1
+        assert sim.session_suites == [3]
+        drv.close()
+
+        strict = IpmiPowerDriver(
+            host=sim.host,
+            port=sim.port,
+            username="admin",
+            password="secret",
+            timeout=2.0,
+            cipher_suites=(17,),
+        )
+        with pytest.raises(UnsupportedOperation, match=r"SHA-1.*cipher_suites=\(17, 3\)"):
+            strict.status()
+        # The failed suite-17 login left nothing behind in pyghmi.
+        assert not [s for s in _pyghmi_sessions() if s.port == sim.port and not s.broken]
+
+
+def _pyghmi_sessions() -> list[Any]:
+    from pyghmi.ipmi.private import session
+
+    found = list(session.Session.keepalive_sessions)
+    found += list(session.Session.waiting_sessions)
+    found += list(session.Session.initting_sessions.values())
+    for by_port in list(session.Session.bmc_handlers.values()):
+        found += list(by_port.values())
+    return found
+
+
 # -- errors -------------------------------------------------------------------
 
 

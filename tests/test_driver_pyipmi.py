@@ -481,6 +481,53 @@ def test_lanplus_uses_suite_17_where_offered(
     assert d._link.suite == 17
 
 
+@pytest.mark.parametrize("only", [3, 17])
+def test_lanplus_with_a_one_suite_bmc(only: int, made: list[PyIpmiPowerDriver]) -> None:
+    with SimulatedBMC(username="admin", password="secret", cipher_suites=(only,)) as sim:
+        d = _driver_for_bmc(sim, timeout=2.0)
+        made.append(d)
+        d.power_on()
+        assert d.status() is PowerState.ON
+        assert d._link is not None
+        assert d._link.suite == only
+        assert sim.session_suites == [only]
+        assert sim.stats.suites_refused == (1 if only == 3 else 0)
+        d.close()
+        assert sim.stats.sessions_active == 0
+
+
+@pytest.mark.parametrize(("only", "allowed"), [(3, (17,)), (17, (3,))])
+def test_lanplus_without_a_common_suite_is_unsupported(
+    only: int, allowed: tuple[int, ...], made: list[PyIpmiPowerDriver]
+) -> None:
+    with SimulatedBMC(username="admin", password="secret", cipher_suites=(only,)) as sim:
+        d = _driver_for_bmc(sim, timeout=2.0, cipher_suites=allowed)
+        made.append(d)
+        with within(1.0), pytest.raises(UnsupportedOperation, match="0x11"):
+            d.status()
+
+
+def test_lanplus_with_a_bmc_that_claims_suite_17_but_speaks_sha1(
+    made: list[PyIpmiPowerDriver],
+) -> None:
+    """pyghmi's own BMC server: "accepts" 17, answers RAKP 2 with SHA-1."""
+    with SimulatedBMC(
+        username="admin", password="secret", cipher_suites=(3,), claims_suite_17=True
+    ) as sim:
+        d = _driver_for_bmc(sim, timeout=2.0)
+        made.append(d)
+        with within(1.0):
+            assert d.status() is PowerState.OFF
+        assert d._link is not None
+        assert d._link.suite == 3
+        assert sim.session_suites == [3]
+        d.close()
+        strict = _driver_for_bmc(sim, timeout=2.0, cipher_suites=(17,))
+        made.append(strict)
+        with pytest.raises(UnsupportedOperation, match=r"SHA-1.*cipher_suites=\(17, 3\)"):
+            strict.status()
+
+
 def test_out_of_sessions_is_busy_then_retried(
     bmc: SimulatedBMC, interface: Interface, made: list[PyIpmiPowerDriver]
 ) -> None:

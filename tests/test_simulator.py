@@ -207,6 +207,69 @@ def test_unsupported_suites_and_auth_none_are_refused(bmc: SimulatedBMC) -> None
     assert bmc.stats.sessions_opened == 0
 
 
+@pytest.mark.parametrize(("enabled", "other"), [(3, 17), (17, 3)])
+def test_cipher_suites_restrict_what_is_accepted(enabled: int, other: int) -> None:
+    with SimulatedBMC(username=USER, password=PASSWORD, cipher_suites=(enabled,)) as sim:
+        assert sim.cipher_suites == (enabled,)
+        lanplus = ("-I", "lanplus", "-C")
+        refused = ipmitool(sim, "power", "status", interface=(*lanplus, str(other)))
+        assert refused.returncode != 0
+        assert "no matching cipher suite" in refused.stderr
+        assert sim.stats.suites_refused == 1
+        assert sim.stats.sessions_opened == 0
+        accepted = ipmitool(sim, "power", "status", interface=(*lanplus, str(enabled)))
+        assert "Chassis Power is off" in ok(accepted)
+        assert sim.stats.sessions_opened == 1
+        # IPMI 1.5 is not an RMCP+ cipher suite: still there.
+        assert "off" in ok(ipmitool(sim, "power", "status", interface=LAN_MD5))
+
+
+def test_claims_suite_17_accepts_it_and_then_speaks_sha1() -> None:
+    """What FIELD_NOTES.md reports of pyghmi's own BMC server."""
+    with SimulatedBMC(
+        username=USER, password=PASSWORD, cipher_suites=(3,), claims_suite_17=True
+    ) as sim:
+        assert sim.claims_suite_17
+        fooled = ipmitool(sim, "power", "status", interface=LANPLUS_17)
+        assert fooled.returncode != 0
+        assert "no matching cipher suite" not in fooled.stderr  # it said "accepted"
+        assert sim.stats.suites_refused == 0
+        assert sim.stats.sessions_opened == 0
+        assert "off" in ok(ipmitool(sim, "power", "status", interface=LANPLUS_3))
+        # The lie itself: Open Session answers with suite 17's algorithms.
+        reply = _open_session_reply(sim, rmcp.CIPHER_SUITES[17])
+        assert reply.status == rmcp.RmcpStatus.OK
+        assert (reply.auth, reply.integrity) == (
+            rmcp.AUTH_RAKP_HMAC_SHA256,
+            rmcp.INTEGRITY_HMAC_SHA256_128,
+        )
+
+
+def _open_session_reply(sim: SimulatedBMC, suite: rmcp.CipherSuite) -> rmcp.OpenSessionResponse:
+    req = rmcp.OpenSessionRequest(7, 4, 0x1234, suite.auth, suite.integrity, suite.confidentiality)
+    payload = rmcp.encode_open_session_request(req)
+    packet = rmcp.encode_rmcpplus(rmcp.PayloadType.OPEN_SESSION_REQUEST, 0, 0, payload)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(2.0)
+        sock.sendto(packet, (sim.host, sim.port))
+        data, _ = sock.recvfrom(512)
+    return rmcp.decode_open_session_response(rmcp.decode_rmcpplus(data).payload)
+
+
+def test_cipher_suites_validated_and_passed_through_a_rack() -> None:
+    for bad in ((), (17, 17), (2,), (True,), "17", (17, "3")):
+        with pytest.raises(ValidationError, match="cipher_suites"):
+            SimulatedBMC(username=USER, password=PASSWORD, cipher_suites=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="claims_suite_17"):
+        SimulatedBMC(username=USER, password=PASSWORD, claims_suite_17=1)  # type: ignore[arg-type]
+    with SimulatedRack(
+        2, username=USER, password=PASSWORD, cipher_suites=(3,), claims_suite_17=True
+    ) as rack:
+        assert [(b.cipher_suites, b.claims_suite_17) for b in rack] == [((3,), True)] * 2
+        assert "off" in ok(ipmitool(rack[1], "power", "status", interface=LANPLUS_3))
+        assert rack[1].session_suites == []  # ipmitool closed its session
+
+
 # -- pyghmi and python-ipmi -----------------------------------------------------------
 
 

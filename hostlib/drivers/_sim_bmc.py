@@ -135,6 +135,8 @@ class SimStats:
         auth_failures: logins refused for credentials (or the reject_auth fault).
         commands_handled: in-session commands answered (session setup excluded).
         busy_replies: commands answered "node busy" by the busy fault.
+        suites_refused: RMCP+ Open Session requests refused for their cipher
+            suite (algorithms not enabled on this BMC).
     """
 
     packets_received: int = 0
@@ -145,6 +147,7 @@ class SimStats:
     auth_failures: int = 0
     commands_handled: int = 0
     busy_replies: int = 0
+    suites_refused: int = 0
 
 
 class SessionState(enum.Enum):
@@ -225,9 +228,13 @@ class BmcCore:
         session_timeout: float = 60.0,
         consume_boot_override: bool = True,
         lan: LanConfig | None = None,
+        suites: tuple[CipherSuite, ...] = SUPPORTED_SUITES,
+        claims_suite_17: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._username = username
+        self.suites = suites
+        self.claims_suite_17 = claims_suite_17
         self._password = password
         self.faults = faults
         self._schedule = schedule
@@ -375,6 +382,14 @@ class BmcCore:
 
     def active_sessions(self) -> int:
         return sum(1 for s in self.sessions.values() if s.state is SessionState.ACTIVE)
+
+    def active_suites(self) -> list[int]:
+        """Cipher suites (as served, not as announced) of the active RMCP+ sessions."""
+        return sorted(
+            s.suite.id
+            for s in self.sessions.values()
+            if s.state is SessionState.ACTIVE and s.suite is not None
+        )
 
     # -- datagrams ------------------------------------------------------------------
 
@@ -580,14 +595,27 @@ class BmcCore:
             return rmcp.encode_rmcpplus(PayloadType.RAKP_4, 0, 0, reply)
         return None
 
-    @staticmethod
-    def _choose_suite(req: rmcp.OpenSessionRequest) -> CipherSuite | int:
-        """Return the suite matching the proposal, or the RMCP+ status refusing it."""
+    def _choose_suite(self, req: rmcp.OpenSessionRequest) -> tuple[CipherSuite, CipherSuite] | int:
+        """Return (suite announced, suite used) for the proposal, or the RMCP+ status refusing it.
+
+        The two differ only with ``claims_suite_17``: a suite-17 proposal is
+        answered with suite 17's algorithms and then served with suite 3.
+        """
         wanted = (req.auth, req.integrity, req.confidentiality)
-        for suite in SUPPORTED_SUITES:
+
+        def matches(suite: CipherSuite) -> bool:
             offered = (suite.auth, suite.integrity, suite.confidentiality)
-            if all(w is None or w == o for w, o in zip(wanted, offered, strict=True)):
-                return suite
+            return all(w is None or w == o for w, o in zip(wanted, offered, strict=True))
+
+        suite_17 = rmcp.CIPHER_SUITES[17]
+        if self.claims_suite_17 and matches(suite_17):
+            return suite_17, rmcp.CIPHER_SUITES[3]
+        for suite in self.suites:
+            if matches(suite):
+                return suite, suite
+        # An algorithm this BMC implements in no suite at all is named as
+        # such; known algorithms in a combination that is not enabled here
+        # are "no matching cipher suite", as BMCs with a suite list answer.
         if req.auth is not None and req.auth not in {s.auth for s in SUPPORTED_SUITES}:
             return RmcpStatus.INVALID_AUTH_ALGORITHM
         if req.integrity is not None and req.integrity not in {
@@ -605,9 +633,11 @@ class BmcCore:
             rsp = rmcp.OpenSessionResponse(req.tag, status, 0, req.console_sid)
             return rmcp.encode_open_session_response(rsp)
 
-        suite = self._choose_suite(req)
-        if isinstance(suite, int):
-            return refuse(suite)
+        chosen = self._choose_suite(req)
+        if isinstance(chosen, int):
+            self.stats.suites_refused += 1
+            return refuse(chosen)
+        announced, suite = chosen
         priv = req.max_privilege or Privilege.ADMINISTRATOR
         if priv > Privilege.ADMINISTRATOR:
             return refuse(RmcpStatus.UNAUTHORIZED_ROLE)
@@ -623,9 +653,9 @@ class BmcCore:
             priv,
             req.console_sid,
             session.sid,
-            suite.auth,
-            suite.integrity,
-            suite.confidentiality,
+            announced.auth,
+            announced.integrity,
+            announced.confidentiality,
         )
         return rmcp.encode_open_session_response(rsp)
 
@@ -737,6 +767,7 @@ class BmcCore:
             auth_failures=c.auth_failures,
             commands_handled=c.commands_handled,
             busy_replies=c.busy_replies,
+            suites_refused=c.suites_refused,
         )
 
 
@@ -749,6 +780,7 @@ class _Counters:
         "packets_received",
         "replies_sent",
         "sessions_opened",
+        "suites_refused",
     )
 
     def __init__(self) -> None:
@@ -762,3 +794,4 @@ class _Counters:
         self.auth_failures = 0
         self.commands_handled = 0
         self.busy_replies = 0
+        self.suites_refused = 0

@@ -3,11 +3,15 @@
 How it uses pyghmi
 ------------------
 * Sessions come from pyghmi's ``Session`` (RMCP+, suite 17 first; pyghmi
-  itself falls back to suite 3 when a BMC *rejects* 17). Some BMCs accept
-  17 at Open Session and then answer RAKP2 with a SHA-1 hash, which pyghmi
-  reports as "Incorrect password provided"; the driver then logs in again
-  with suite 3 and, if that works, keeps using 3 for this driver.
-  ``cipher_suites`` orders and restricts the suites tried.
+  itself falls back to suite 3 when a BMC *rejects* 17). Some BMCs (pyghmi's
+  own server among them) accept 17 at Open Session and then answer RAKP 2
+  with a SHA-1 hash: pyghmi would crash on the short reply (``struct.error``
+  in whatever thread reads it) or, with a padded one, report "Incorrect
+  password provided". :class:`_Session` turns the short reply into a login
+  error; on either the driver logs in again with suite 3 and, if that
+  works, keeps using 3 for this driver. ``cipher_suites`` orders and
+  restricts the suites tried; with 17 alone such a BMC is
+  :class:`UnsupportedOperation`.
 * The four primitives are the chassis commands themselves, sent with
   ``Session.raw_command``: Get Chassis Status, Chassis Control, and
   Get/Set System Boot Options parameter 5. pyghmi's ``Command.set_power``
@@ -163,10 +167,44 @@ _SUITE_HINTS = (
     "md5 required",
 )
 # Failures that mean "this suite does not work here", so the next may.
-_RETRY_OTHER_SUITE = ("incorrect password", "rakp4 integrity", *_SUITE_HINTS)
+_RETRY_OTHER_SUITE = ("incorrect password", "rakp4 integrity", "sha-1", *_SUITE_HINTS)
 
 
-class _Suite3Session(pyghmi_session.Session):  # type: ignore[misc]
+_SHORT_RAKP2 = (
+    "RAKP 2 carried a SHA-1 (20-byte) code under cipher suite 17: the BMC accepted "
+    "suite 17 but speaks suite 3"
+)
+_RAKP2_FIXED = 40  # tag, status, reserved, console session ID, BMC random, GUID
+
+
+class _Session(pyghmi_session.Session):  # type: ignore[misc]
+    """pyghmi's session, proposing suite 17 first, that survives a short RAKP 2.
+
+    A BMC that accepts suite 17 and then answers RAKP 2 with a SHA-1 code
+    (pyghmi's own BMC server does) makes pyghmi's ``_got_rakp2`` raise
+    ``struct.error`` in whichever thread happens to process the packet,
+    possibly another driver's, and leaves the half-made session retrying.
+    Here that reply ends the login with an error instead, which the driver
+    answers by logging in with suite 3.
+    """
+
+    def _got_rakp2(self, data: Any) -> Any:
+        hashlib_ = getattr(self, "currhashlib", None)
+        if (
+            hashlib_ is not None
+            and getattr(self, "sessioncontext", None) == "EXPECTINGRAKP2"
+            and len(data) >= 2
+            and data[0] == self.rmcptag
+            and data[1] == 0
+            and len(data) < _RAKP2_FIXED + hashlib_().digest_size
+        ):
+            self.sessioncontext = "FAILED"
+            self.onlogon({"error": _SHORT_RAKP2})
+            return -9
+        return super()._got_rakp2(data)
+
+
+class _Suite3Session(_Session):
     """A pyghmi session that proposes cipher suite 3 (SHA-1) from the start."""
 
     def _initsession(self) -> None:
@@ -568,7 +606,7 @@ class IpmiPowerDriver(BasePowerDriver):
             if call.cancelled:
                 break
             self._forget_initting()
-            cls = pyghmi_session.Session if suite == 17 else _Suite3Session
+            cls = _Session if suite == 17 else _Suite3Session
             sess: Any = None
             try:
                 sess = cls(
@@ -587,7 +625,12 @@ class IpmiPowerDriver(BasePowerDriver):
                     with _registry_lock:
                         _session_users[sess] = _session_users.get(sess, 0) + 1
                     if suite == 17 and 3 not in self.cipher_suites and sess.integrityalgo == 1:
-                        self._discard(sess)
+                        # pyghmi fell back to suite 3 by itself; not allowed here.
+                        if self._release(sess):
+                            try:
+                                sess.logout()
+                            except Exception as exc:
+                                log.debug("logout from %s: %s", self._endpoint(), exc)
                         raise UnsupportedOperation(
                             f"{self._endpoint()} does not do cipher suite 17 (SHA-256); "
                             "allow suite 3 with cipher_suites=(17, 3)",
@@ -629,6 +672,12 @@ class IpmiPowerDriver(BasePowerDriver):
             return BmcBusy(
                 f"{where} has no free session slot; wait for idle sessions to expire "
                 "(about 60 s) or log other clients out",
+                host=self._host,
+            )
+        if _SHORT_RAKP2.lower() in text:
+            return UnsupportedOperation(
+                f"{where} accepted cipher suite 17 (SHA-256) but answered RAKP 2 with a SHA-1 "
+                "code, so it really does suite 3 only; allow suite 3 with cipher_suites=(17, 3)",
                 host=self._host,
             )
         if any(h in text for h in _SUITE_HINTS):

@@ -32,6 +32,8 @@ How the contract of :class:`~hostlib.drivers.base.BasePowerDriver` is kept:
   the next one is tried when the BMC rejects the algorithms, and also when
   a SHA-256 suite fails RAKP 2, which is what a BMC that claims suite 17
   but speaks SHA-1 produces. The suite that worked is tried first later.
+  With no SHA-1 suite allowed, such a BMC (RAKP 2 code of 20 bytes under
+  a SHA-256 suite) is :class:`UnsupportedOperation`, not a wrong password.
   python-ipmi 0.6.1 derives the SHA-256 session keys K1/K2 differently
   from ipmitool (see :class:`_BoundedRmcpPlus`); this driver corrects
   them, so suite 17 works wherever ``ipmitool -C 17`` does.
@@ -59,7 +61,12 @@ import attrs
 import pyipmi
 import pyipmi.errors as pyipmi_errors
 from pyipmi.interfaces.rmcp import Rmcp
-from pyipmi.interfaces.rmcpplus import AUTH_ALGO_RAKP_HMAC_SHA256, CIPHER_SUITES, RmcpPlus
+from pyipmi.interfaces.rmcpplus import (
+    AUTH_ALGO_RAKP_HMAC_SHA256,
+    CIPHER_SUITES,
+    PAYLOAD_TYPE_RAKP_2,
+    RmcpPlus,
+)
 
 from hostlib.drivers.base import BasePowerDriver, BootDevice, Deadline, PowerAction, PowerState
 from hostlib.errors import (
@@ -129,6 +136,8 @@ _MSC_NO_RESOURCES = {0x01, 0x0B}
 _MSC_REFUSED = {0x09, 0x0A, 0x0C, 0x0D, 0x0E, 0x0F, 0x12}
 _MSC_ALGORITHM = {0x04, 0x05, 0x06, 0x07, 0x10, 0x11}
 _SHA256_SUITES = {15, 16, 17}
+_RAKP2_FIXED = 40  # tag, status, reserved, console session ID, BMC random, GUID
+_SHA1_LENGTH = 20
 
 # A session idle longer than this may have been dropped by the BMC
 # (the IPMI default inactivity timeout is 60 s); open a new one instead.
@@ -181,6 +190,18 @@ class _BoundedRmcpPlus(_BoundedRmcp, RmcpPlus):  # type: ignore[misc]
     """
 
     _sik: bytes = b""
+    #: length of the key exchange code in the last RAKP 2 received, if any
+    rakp2_code_length: int | None = None
+
+    def _handshake(self, request_type: int, request: bytes, response_type: int) -> bytes:
+        payload: bytes = super()._handshake(request_type, request, response_type)
+        if response_type == PAYLOAD_TYPE_RAKP_2:
+            self.rakp2_code_length = len(payload) - _RAKP2_FIXED
+        return payload
+
+    def sha1_under_sha256(self) -> bool:
+        """True if a SHA-256 suite was agreed and RAKP 2 then carried a SHA-1 code."""
+        return self.cipher_suites[0] in _SHA256_SUITES and self.rakp2_code_length == _SHA1_LENGTH
 
     def _rakp(self, session: Any, suite: Any, managed_session_id: int) -> bytes:
         sik: bytes = super()._rakp(session, suite, managed_session_id)
@@ -599,6 +620,17 @@ class PyIpmiPowerDriver(BasePowerDriver):
             return OperationTimeout(
                 f"{where} answered but the session was not set up within {self.timeout:g} s; "
                 "raise timeout= if the BMC is slow",
+                host=host,
+            )
+        if (
+            isinstance(exc, pyipmi_errors.AuthenticationError)
+            and isinstance(intf, _BoundedRmcpPlus)
+            and intf.sha1_under_sha256()
+        ):
+            return UnsupportedOperation(
+                f"{where} accepted cipher suite {intf.cipher_suites[0]} (SHA-256) but answered "
+                "RAKP 2 with a SHA-1 code, so it really does SHA-1 suites only; allow suite 3 "
+                "with cipher_suites=(17, 3)",
                 host=host,
             )
         if isinstance(exc, pyipmi_errors.AuthenticationError):

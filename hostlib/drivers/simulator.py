@@ -28,6 +28,9 @@ Behaviour worth knowing:
   ``consume_boot_override=False`` to keep it.
 * With IPMI 1.5 a wrong password is not answered at all (the spec discards
   packets with a bad auth code); with RMCP+ the client detects it in RAKP 2.
+* ``cipher_suites=(3,)`` or ``(17,)`` makes a BMC that refuses the other
+  suite ("no matching cipher suite"); ``claims_suite_17=True`` one that
+  "accepts" 17 and then speaks SHA-1, as pyghmi's own BMC server does.
 * Inbound session sequence numbers are not checked against a replay window.
 """
 
@@ -35,9 +38,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from hostlib.drivers._rmcp import CIPHER_SUITES
 from hostlib.drivers._sim_bmc import BmcCore, LanConfig, SimStats
 from hostlib.drivers._sim_loop import IoLoop
 from hostlib.drivers.base import BootDevice, PowerAction, PowerState
@@ -54,6 +58,21 @@ def _seconds(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ValidationError(f"{name}={value!r} is not valid: give a number of seconds >= 0")
     return float(value)
+
+
+def _cipher_suites(value: object) -> tuple[int, ...]:
+    suites: list[int] = []
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        suites = [s for s in value if isinstance(s, int) and not isinstance(s, bool)]
+        if len(suites) != len(value) or any(s not in CIPHER_SUITES for s in suites):
+            suites = []
+    if not suites or len(set(suites)) != len(suites):
+        known = " and/or ".join(str(s) for s in sorted(CIPHER_SUITES, reverse=True))
+        raise ValidationError(
+            f"cipher_suites={value!r} is not valid: give a non-empty sequence of {known}, "
+            "without repeats, e.g. (17, 3) or (3,)"
+        )
+    return tuple(suites)
 
 
 def _loopback(host: object) -> str:
@@ -135,6 +154,15 @@ class SimulatedBMC:
         consume_boot_override: a one-time boot override is cleared when the
             server boots.
         lan: what Get LAN Configuration Parameters reports.
+        cipher_suites: the RMCP+ cipher suites this BMC accepts, out of 17
+            (SHA-256) and 3 (SHA-1); a proposal of any other is refused with
+            RMCP+ status 0x11 "no matching cipher suite" (or "invalid
+            algorithm" for an algorithm no suite here uses).
+        claims_suite_17: reproduce pyghmi's own BMC server: a suite-17
+            proposal is "accepted" (answered with suite 17's algorithms), but
+            RAKP and the session then use SHA-1 as in suite 3, whether or
+            not ``cipher_suites`` lists 17. Clients that believe the answer fail
+            RAKP 2 ("incorrect password"); ipmitool ``-C 17`` fails the same way.
 
     Raises:
         ValidationError: a bad setting.
@@ -160,6 +188,8 @@ class SimulatedBMC:
         session_timeout: float = 60.0,
         consume_boot_override: bool = True,
         lan: LanConfig | None = None,
+        cipher_suites: Sequence[int] = (17, 3),
+        claims_suite_17: bool = False,
         _server: _Server | None = None,
     ) -> None:
         if not isinstance(username, str) or not 1 <= len(username.encode()) <= 16:
@@ -173,6 +203,9 @@ class SimulatedBMC:
             raise ValidationError(f"port={port!r} is not valid: give 0 (any free port) to 65535")
         if isinstance(max_sessions, bool) or not isinstance(max_sessions, int) or max_sessions < 1:
             raise ValidationError(f"max_sessions={max_sessions!r} is not valid: give an int >= 1")
+        suites = _cipher_suites(cipher_suites)
+        if not isinstance(claims_suite_17, bool):
+            raise ValidationError("claims_suite_17 must be True or False")
         timeout = _seconds("session_timeout", session_timeout)
         if timeout <= 0:
             raise ValidationError("session_timeout must be > 0 seconds")
@@ -223,6 +256,8 @@ class SimulatedBMC:
             session_timeout=timeout,
             consume_boot_override=bool(consume_boot_override),
             lan=lan,
+            suites=tuple(CIPHER_SUITES[s] for s in suites),
+            claims_suite_17=claims_suite_17,
         )
         self._server.bmcs.append(self)
         self._server.loop.add_socket(self._sock, self._core.datagram)
@@ -261,6 +296,22 @@ class SimulatedBMC:
     @property
     def username(self) -> str:
         return self._username
+
+    @property
+    def cipher_suites(self) -> tuple[int, ...]:
+        """The RMCP+ cipher suites this BMC accepts, most preferred first."""
+        return tuple(s.id for s in self._core.suites)
+
+    @property
+    def claims_suite_17(self) -> bool:
+        """Whether suite 17 is "accepted" and then served with SHA-1 (see the constructor)."""
+        return self._core.claims_suite_17
+
+    @property
+    def session_suites(self) -> list[int]:
+        """The cipher suite each active RMCP+ session really uses, sorted."""
+        with self._lock:
+            return self._core.active_suites()
 
     @property
     def credentials(self) -> Credentials:

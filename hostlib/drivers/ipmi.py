@@ -26,8 +26,14 @@ How it uses pyghmi
 * One pyghmi session per driver object is kept between calls and replaced
   when it broke or sat idle longer than ``session_idle`` seconds (BMCs drop
   idle sessions after about 60 s, and pyghmi only sends keepalives while
-  some thread is inside pyghmi). A command that finds its reused session
-  dead logs in again once, within the same deadline. pyghmi hands the same
+  some thread is inside pyghmi). A BMC that forgot a session (reboot,
+  its own idle timeout) drops its packets without a word, and pyghmi would
+  notice only through its retry timers and log in again by itself, about
+  6 s later. So the first command of a call on a kept session is a
+  read-only one sent with a short wait (4x the slowest recent reply, 0.25
+  to 1.5 s; a write is preceded by Get Chassis Status); no reply means the
+  session is dropped and the driver logs in again at once, within the same
+  deadline: 0.25 s on loopback. pyghmi hands the same
   session object to every driver with equal host, port and credentials;
   the driver counts those users and logs out only when the last one closes.
 
@@ -90,6 +96,7 @@ from typing import Any, ClassVar, TypeVar
 from pyghmi import exceptions as pyghmi_exceptions
 from pyghmi.ipmi import command as pyghmi_command
 from pyghmi.ipmi.private import session as pyghmi_session
+from pyghmi.ipmi.private import util as pyghmi_util
 
 from hostlib.drivers import _pyghmi_io
 from hostlib.drivers.base import BasePowerDriver, BootDevice, Deadline, PowerAction, PowerState
@@ -142,6 +149,15 @@ _FROM_PYGHMI_NAME: dict[str, BootDevice] = {
     "optical": BootDevice.CDROM,
     "setup": BootDevice.BIOS,
 }
+
+# Commands that change nothing: safe to send again on a new session.
+_READ_ONLY = frozenset(
+    {(_NETFN_CHASSIS, _CMD_CHASSIS_STATUS), (_NETFN_CHASSIS, _CMD_GET_BOOT_OPTIONS)}
+)
+# How long a session kept from an earlier call gets to answer before it is
+# taken for forgotten by the BMC (see IpmiPowerDriver._probe).
+_PROBE_MIN = 0.25
+_PROBE_MAX = 1.5
 
 _UNSUPPORTED_CODES = frozenset({0x80, 0xC1, 0xC2, 0xC9, 0xCC, 0xD5, 0xD6})
 _BUSY_CODES = frozenset({0xC0, 0xC3, 0xCE, 0xCF})
@@ -219,7 +235,7 @@ class _SessionLost(Exception):
 class _Call:
     """One pyghmi call running in a worker thread."""
 
-    __slots__ = ("cancelled", "done", "error", "phase", "session", "value")
+    __slots__ = ("cancelled", "done", "error", "phase", "session", "value", "verified")
 
     def __init__(self) -> None:
         self.done = threading.Event()
@@ -228,6 +244,8 @@ class _Call:
         self.session: Any = None
         self.phase = "waiting"
         self.cancelled = False
+        # The session answered during this call: no need to check it again.
+        self.verified = False
 
 
 _registry_lock = threading.Lock()
@@ -317,6 +335,7 @@ class IpmiPowerDriver(BasePowerDriver):
         self._session: Any = None
         self._suite: int | None = None
         self._last_used = 0.0
+        self._reply_time = 0.0
         _pyghmi_io.install()
 
     # -- primitives ---------------------------------------------------------
@@ -556,9 +575,21 @@ class IpmiPowerDriver(BasePowerDriver):
     ) -> bytes:
         sess, reused = self._current_session(call)
         try:
+            if reused and not call.verified:
+                # A session kept from an earlier call may have been forgotten
+                # by the BMC (reboot, idle timeout); it then drops our packets
+                # without a word, and pyghmi would find out only through its
+                # retry timers (about 6 s). Find out within a short wait, with
+                # a command that is safe to send twice.
+                if (netfn, cmd) in _READ_ONLY:
+                    return self._reply_data(
+                        self._probe(call, sess, deadline, netfn, cmd, data), what
+                    )
+                self._probe(call, sess, deadline, _NETFN_CHASSIS, _CMD_CHASSIS_STATUS, b"")
             return self._command(call, sess, netfn, cmd, data, what)
-        except _SessionLost:
+        except _SessionLost as lost:
             self._discard(sess)
+            exc = lost
             if reused and not call.cancelled and deadline.remaining() > 0:
                 sess, _ = self._current_session(call)
                 try:
@@ -571,6 +602,58 @@ class IpmiPowerDriver(BasePowerDriver):
                 f"({exc}); check the BMC, or raise timeout= if it is slow",
                 host=self._host,
             ) from exc
+
+    def _probe(
+        self, call: _Call, sess: Any, deadline: Deadline, netfn: int, cmd: int, data: bytes
+    ) -> dict[str, Any]:
+        """Send a read-only command on a reused session; wait briefly for the reply.
+
+        The wait is a few times the slowest recent reply (at least
+        :data:`_PROBE_MIN`, at most :data:`_PROBE_MAX`, below pyghmi's own
+        second retry). No reply in that time means the BMC no longer knows
+        the session: it is dropped from pyghmi's tables without a Close
+        Session (nothing would answer it) and :class:`_SessionLost` raised,
+        so the caller logs in again at once. A BMC that is merely slow costs
+        one extra login.
+
+        Returns:
+            pyghmi's response dict (``code``, ``data``).
+        """
+        call.phase = "command"
+        wait = min(max(_PROBE_MIN, 4 * self._reply_time), _PROBE_MAX, deadline.remaining() / 2)
+        replies: list[dict[str, Any]] = []
+        start = time.monotonic()
+        try:
+            sess.raw_command(netfn=netfn, command=cmd, data=tuple(data), callback=replies.append)
+        except Exception as exc:
+            raise _SessionLost(str(exc) or type(exc).__name__) from exc
+        end = start + wait
+        try:
+            while not replies and not sess.broken and not call.cancelled:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                pyghmi_session.Session.wait_for_rsp(timeout=min(left, _pyghmi_io.WAIT_SLICE))
+        finally:
+            # What raw_command does after a synchronous call; with a callback
+            # it is the caller's job.
+            if not replies:
+                sess.lastpayload = None  # no retransmission, no re-login of its own
+            sess.incommand = False
+            while sess.evq:
+                sess.evq.popleft().set()
+        if not replies or int(replies[0].get("code", 0) or 0) == _PYGHMI_TIMEOUT_CODE:
+            sess.logged = 0  # nothing to log out of: the BMC forgot it
+            raise _SessionLost(f"no reply within {wait:.2f} s on a session kept from earlier")
+        self._note_reply(time.monotonic() - start)
+        call.verified = True
+        return replies[0]
+
+    def _note_reply(self, seconds: float) -> None:
+        with self._state:
+            # The slowest recent reply; an old slow one fades out.
+            self._reply_time = max(seconds, self._reply_time * 0.5)
+            self._last_used = time.monotonic()
 
     def _current_session(self, call: _Call) -> tuple[Any, bool]:
         now = time.monotonic()
@@ -589,10 +672,13 @@ class IpmiPowerDriver(BasePowerDriver):
                 sess.logout()
             except Exception as exc:
                 log.debug("logout of an idle session to %s: %s", self._endpoint(), exc)
+        start = time.monotonic()
         sess = self._login(call)
         with self._state:
             self._session = sess
             self._last_used = time.monotonic()
+            # A login is about five round trips; a fresh estimate of one.
+            self._reply_time = (self._last_used - start) / 4
         return sess, False
 
     def _login(self, call: _Call) -> Any:
@@ -707,6 +793,7 @@ class IpmiPowerDriver(BasePowerDriver):
         self, call: _Call, sess: Any, netfn: int, cmd: int, data: bytes, what: str
     ) -> bytes:
         call.phase = "command"
+        start = time.monotonic()
         try:
             rsp = sess.raw_command(netfn=netfn, command=cmd, data=tuple(data))
         except Exception as exc:
@@ -715,13 +802,17 @@ class IpmiPowerDriver(BasePowerDriver):
             raise _SessionLost(str(exc) or type(exc).__name__) from exc
         if not isinstance(rsp, dict):
             raise _SessionLost("no response")
-        code = int(rsp.get("code", 0) or 0)
-        if code == _PYGHMI_TIMEOUT_CODE:
+        if int(rsp.get("code", 0) or 0) == _PYGHMI_TIMEOUT_CODE:
             raise _SessionLost("retries exhausted")
+        self._note_reply(time.monotonic() - start)
+        call.verified = True
+        return self._reply_data(rsp, what)
+
+    def _reply_data(self, rsp: dict[str, Any], what: str) -> bytes:
+        code = int(rsp.get("code", 0) or 0)
         if code or "error" in rsp:
-            raise self._completion_error(what, code, str(rsp.get("error", "")))
-        with self._state:
-            self._last_used = time.monotonic()
+            text = rsp.get("error") or pyghmi_util.get_ipmi_error(rsp) or ""
+            raise self._completion_error(what, code, str(text))
         return bytes(rsp.get("data", b""))
 
     def _completion_error(self, what: str, code: int, text: str) -> DriverError:

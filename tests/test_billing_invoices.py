@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 from datetime import date
 from decimal import Decimal
@@ -14,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hostlib.billing import vat
 from hostlib.billing.invoices import (
     REVERSE_CHARGE_NOTE,
     CreditNote,
@@ -22,6 +21,7 @@ from hostlib.billing.invoices import (
     InvoiceStatus,
     Party,
     Quote,
+    VatDecisionLike,
     VatRounding,
     compute_totals,
     document_from_dict,
@@ -392,19 +392,16 @@ def test_vat_decision_sets_rates_flag_and_reason() -> None:
 
 
 def test_with_real_vat_decide() -> None:
-    decisions: list[Any] = [HandMadeDecision(Decimal(0), True, "reverse charge")]
-    # vat.py is written in parallel; until it is committed the hand-made value stands in
-    if importlib.util.find_spec("hostlib.billing.vat") is not None:
-        vat: Any = importlib.import_module("hostlib.billing.vat")
-        decisions.append(
-            vat.decide(
-                seller_country="DE",
-                customer_country="FR",
-                customer_vat_id="FR40303265045",
-                on=date(2025, 4, 1),
-                is_business=True,
-            )
-        )
+    decisions: list[VatDecisionLike] = [
+        HandMadeDecision(Decimal(0), True, "reverse charge"),
+        vat.decide(
+            seller_country="DE",
+            customer_country="FR",
+            customer_vat_id="FR40303265045",
+            on=date(2025, 4, 1),
+            is_business=True,
+        ),
+    ]
     for decision in decisions:
         inv = invoice([line("Server", "1", "39.00", "19")], customer=BUSINESS_FR)
         out = inv.with_vat_decision(decision)

@@ -35,6 +35,7 @@ from babel import Locale
 
 from hostlib.billing._invoice_numbering import NumberParts, next_number, parse_number
 from hostlib.billing.money import Money, UnitPrice, minor_units, to_decimal
+from hostlib.billing.money import _new_money as _money  # amounts already exact
 from hostlib.errors import BillingError, ValidationError
 
 __all__ = [
@@ -76,6 +77,7 @@ _D = TypeVar("_D", "Invoice", "Quote", "CreditNote")
 _EXACT: Final = decimal.Context(
     prec=60, traps=[decimal.InvalidOperation, decimal.Inexact, decimal.Overflow]
 )
+_ROUND: Final = decimal.Context(prec=60, traps=[decimal.InvalidOperation, decimal.Overflow])
 _HUNDRED: Final = Decimal(100)
 _NOT_COUNTRIES: Final = frozenset({"EU", "EZ", "UN", "ZZ", "QO"})
 _COUNTRIES: Final = frozenset(
@@ -408,13 +410,10 @@ class Totals:
         }
 
 
-def _vat(net: Money, rate: Decimal) -> Money:
+def _vat_amount(net: Decimal, rate: Decimal, quantum: Decimal) -> Decimal:
     # net * rate / 100 is exact; the one rounding is half-up to the minor unit.
-    return Money.rounded(
-        _EXACT.divide(_EXACT.multiply(net.amount, rate), _HUNDRED),
-        net.currency,
-        rounding=ROUND_HALF_UP,
-    )
+    exact = _EXACT.divide(_EXACT.multiply(net, rate), _HUNDRED)
+    return exact.quantize(quantum, rounding=ROUND_HALF_UP, context=_ROUND)
 
 
 def compute_totals(
@@ -424,26 +423,33 @@ def compute_totals(
 
     Rates are listed in ascending order. ``gross == net + vat`` exactly.
     """
-    nets: dict[Decimal, Money] = {}
-    vats: dict[Decimal, Money] = {}
+    zero = Money.zero(currency)
+    quantum = Decimal(1).scaleb(-minor_units(currency))
+    per_line = rounding is VatRounding.PER_LINE
+    nets: dict[Decimal, Decimal] = {}
+    vats: dict[Decimal, Decimal] = {}
+    add = _EXACT.add
     for line in lines:
         rate = line.vat_rate
-        if rate in nets:
-            nets[rate] = nets[rate] + line.net
-        else:
-            nets[rate] = line.net
-        if rounding is VatRounding.PER_LINE:
-            vat = _vat(line.net, rate)
-            vats[rate] = vats[rate] + vat if rate in vats else vat
+        net = line.net.amount
+        nets[rate] = add(nets[rate], net) if rate in nets else net
+        if per_line:
+            vat = _vat_amount(net, rate, quantum)
+            vats[rate] = add(vats[rate], vat) if rate in vats else vat
     by_rate = []
-    net_total = vat_total = Money.zero(currency)
+    net_total = vat_total = zero.amount
     for rate in sorted(nets):
         net = nets[rate]
-        vat = vats[rate] if rounding is VatRounding.PER_LINE else _vat(net, rate)
-        by_rate.append(RateTotal(rate, net, vat))
-        net_total = net_total + net
-        vat_total = vat_total + vat
-    return Totals(net_total, vat_total, net_total + vat_total, tuple(by_rate))
+        vat = vats[rate] if per_line else _vat_amount(net, rate, quantum)
+        by_rate.append(RateTotal(rate, _money(net, currency), _money(vat, currency)))
+        net_total = add(net_total, net)
+        vat_total = add(vat_total, vat)
+    return Totals(
+        _money(net_total, currency),
+        _money(vat_total, currency),
+        _money(add(net_total, vat_total), currency),
+        tuple(by_rate),
+    )
 
 
 def _lines(value: object) -> tuple[InvoiceLine, ...]:
@@ -458,7 +464,7 @@ def _lines(value: object) -> tuple[InvoiceLine, ...]:
     return lines
 
 
-def _check_document(doc: Invoice | Quote | CreditNote) -> Totals:
+def _check_document(doc: Invoice | Quote | CreditNote) -> None:
     for line in doc.lines:
         if line.currency != doc.currency:
             raise ValidationError(
@@ -481,7 +487,14 @@ def _check_document(doc: Invoice | Quote | CreditNote) -> Totals:
             "the seller charges VAT but has no VAT ID: set seller.vat_id "
             "(Art. 226(3), Directive 2006/112/EC)"
         )
-    return compute_totals(doc.lines, doc.currency, doc.vat_rounding)
+
+
+def _evolve(doc: _D, **changes: Any) -> _D:
+    """attrs.evolve that keeps computed totals when lines and rounding stay."""
+    new = attrs.evolve(doc, **changes)
+    if doc._totals is not None and not changes.keys() & {"lines", "currency", "vat_rounding"}:
+        object.__setattr__(new, "_totals", doc._totals)
+    return new
 
 
 def _legal_notes(doc: Invoice | Quote | CreditNote) -> tuple[str, ...]:
@@ -551,7 +564,7 @@ class Invoice:
     quote_number: str | None = None
     credit_note_number: str | None = None
     notes: tuple[str, ...] = attrs.field(default=(), converter=_texts)
-    _totals: Totals = attrs.field(init=False, eq=False, repr=False)
+    _totals: Totals | None = attrs.field(init=False, default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.due_date < self.issue_date:
@@ -560,7 +573,7 @@ class Invoice:
             )
         if self.number is not None:
             parse_number(self.series, self.number)
-        object.__setattr__(self, "_totals", _check_document(self))
+        _check_document(self)
 
     @classmethod
     def create(
@@ -590,6 +603,10 @@ class Invoice:
     @property
     def totals(self) -> Totals:
         """Net per rate, VAT per rate, net, VAT and gross (computed once)."""
+        if self._totals is None:
+            totals = compute_totals(self.lines, self.currency, self.vat_rounding)
+            object.__setattr__(self, "_totals", totals)
+            return totals
         return self._totals
 
     @property
@@ -618,7 +635,7 @@ class Invoice:
                 f"invoice {self.number} is already numbered: numbers are never changed; "
                 "cancel it and issue a new one"
             )
-        return attrs.evolve(self, number=number)
+        return _evolve(self, number=number)
 
     def numbered(self, last: str | None) -> Invoice:
         """This invoice numbered as the one after ``last`` in its series."""
@@ -669,17 +686,17 @@ class Invoice:
         if status is InvoiceStatus.PAID:
             raise BillingError("record the payment date: use invoice.mark_paid(on=date)")
         self._transition(status)
-        return attrs.evolve(self, status=status)
+        return _evolve(self, status=status)
 
     def mark_paid(self, on: date) -> Invoice:
         """unpaid -> paid, recording the payment date."""
         self._transition(InvoiceStatus.PAID)
-        return attrs.evolve(self, status=InvoiceStatus.PAID, paid_on=on)
+        return _evolve(self, status=InvoiceStatus.PAID, paid_on=on)
 
     def cancel(self) -> Invoice:
         """unpaid -> cancelled."""
         self._transition(InvoiceStatus.CANCELLED)
-        return attrs.evolve(self, status=InvoiceStatus.CANCELLED)
+        return _evolve(self, status=InvoiceStatus.CANCELLED)
 
     def refund(
         self,
@@ -704,9 +721,7 @@ class Invoice:
             reason=reason,
             **{name: getattr(self, name) for name in _DOC_FIELDS},
         )
-        return attrs.evolve(
-            self, status=InvoiceStatus.REFUNDED, credit_note_number=note.number
-        ), note
+        return _evolve(self, status=InvoiceStatus.REFUNDED, credit_note_number=note.number), note
 
     # -- serialisation -----------------------------------------------------------
 
@@ -749,15 +764,19 @@ class CreditNote:
     reverse_charge: bool = attrs.field(default=False, converter=_flag)
     vat_reason: str = attrs.field(default="", converter=_reason)
     vat_rounding: VatRounding = attrs.field(default=VatRounding.PER_RATE, converter=_rounding)
-    _totals: Totals = attrs.field(init=False, eq=False, repr=False)
+    _totals: Totals | None = attrs.field(init=False, default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         parse_number(self.series, self.number)
-        object.__setattr__(self, "_totals", _check_document(self).negated())
+        _check_document(self)
 
     @property
     def totals(self) -> Totals:
         """The reversed invoice's totals, negated."""
+        if self._totals is None:
+            totals = compute_totals(self.lines, self.currency, self.vat_rounding).negated()
+            object.__setattr__(self, "_totals", totals)
+            return totals
         return self._totals
 
     @property
@@ -796,7 +815,7 @@ class Quote:
     vat_reason: str = attrs.field(default="", converter=_reason)
     vat_rounding: VatRounding = attrs.field(default=VatRounding.PER_RATE, converter=_rounding)
     converted_to: str | None = None
-    _totals: Totals = attrs.field(init=False, eq=False, repr=False)
+    _totals: Totals | None = attrs.field(init=False, default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.valid_until < self.issue_date:
@@ -804,10 +823,15 @@ class Quote:
                 f"quote valid until {self.valid_until} is before its issue date {self.issue_date}"
             )
         parse_number(self.series, self.number)
-        object.__setattr__(self, "_totals", _check_document(self))
+        _check_document(self)
 
     @property
     def totals(self) -> Totals:
+        """Net per rate, VAT per rate, net, VAT and gross (computed once)."""
+        if self._totals is None:
+            totals = compute_totals(self.lines, self.currency, self.vat_rounding)
+            object.__setattr__(self, "_totals", totals)
+            return totals
         return self._totals
 
     @property
@@ -856,7 +880,7 @@ class Quote:
             quote_number=self.number,
             **{name: getattr(self, name) for name in _DOC_FIELDS},
         )
-        return attrs.evolve(self, converted_to=number), invoice
+        return _evolve(self, converted_to=number), invoice
 
     def to_dict(self) -> dict[str, Any]:
         data = _doc_dict(self, "quote")

@@ -18,6 +18,11 @@ MODULES = [
     "hostlib.drivers.base",
     "hostlib.fleet",
     "hostlib.testing",
+    "hostlib.billing",
+    "hostlib.billing.money",
+    "hostlib.billing.vat",
+    "hostlib.billing.invoices",
+    "hostlib.billing.usage",
 ]
 
 
@@ -25,7 +30,7 @@ def test_top_level_all_is_sorted_and_complete() -> None:
     names = [n for n in hostlib.__all__ if n != "__version__"]
     assert names == sorted(names)
     public = {n for n in dir(hostlib) if not n.startswith("_")}
-    modules = {"cli", "drivers", "errors", "fleet", "inventory", "testing"}
+    modules = {"billing", "cli", "drivers", "errors", "fleet", "inventory", "testing"}
     assert public - modules == set(names)
 
 

@@ -3,9 +3,11 @@
 Rates
     :func:`standard_rate` answers from ``hostlib/billing/data/vat_rates.csv``:
     the standard rate of every EU member state for every day from
-    2015-01-01 to the table's horizon (2026-11-26), each row citing its
-    source. The table is read once and validated at load (no gap, no
-    overlap, every state present, every row sourced).
+    2015-01-01, each row citing its source. The table was verified through
+    its horizon (2026-11-26); for later days the rates in force on the
+    horizon apply until a data update records a change. The table is read
+    once and validated at load (no gap, no overlap, every state present,
+    every row sourced).
 
     Verified for this table (November 2026): DE 16 % 2020-07-01..2020-12-31
     (Zweites Corona-Steuerhilfegesetz); IE 21 % 2020-09-01..2021-02-28;
@@ -258,12 +260,14 @@ def _check_date(on: object) -> date:
     if not isinstance(on, date) or isinstance(on, datetime):
         raise ValidationError(f"on={on!r} is not valid: give a datetime.date (the supply date)")
     table = rate_table()
-    if not table.start <= on <= table.horizon:
+    if on < table.start:
         raise NotFoundError(
-            f"no VAT data for {on}: hostlib's rate table covers {table.start} to "
-            f"{table.horizon}; for later dates the table must be re-verified and extended "
-            "(hostlib/billing/data/vat_rates.csv)"
+            f"no VAT data for {on}: hostlib's rate table covers {table.start} onwards "
+            f"(verified through {table.horizon})"
         )
+    # Past the horizon the rates in force on it still apply: a rate stands until
+    # the law changes it, and invoices are dated into the future. Keeping the
+    # table current is a data update (hostlib/billing/data/vat_rates.csv).
     return on
 
 
@@ -308,7 +312,7 @@ def _member(code: str, day: date) -> bool:
 
 
 def data_range() -> tuple[date, date]:
-    """The first and last day the rate table covers."""
+    """The first day the rate table covers, and the day it was verified through."""
     table = rate_table()
     return table.start, table.horizon
 
@@ -347,9 +351,8 @@ def standard_rate(country: str, on: date) -> Decimal:
     Raises:
         ValidationError: ``country`` is not a member state in the table
             (the message lists the known codes) or ``on`` is not a date.
-        NotFoundError: ``on`` is before 2015-01-01 or after the table's
-            horizon, or the state was no longer in the EU VAT area then (GB
-            after 2020-12-31).
+        NotFoundError: ``on`` is before 2015-01-01, or the state was no
+            longer in the EU VAT area then (GB after 2020-12-31).
     """
     code = _rate_country(country)
     day = _check_date(on)

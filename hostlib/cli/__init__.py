@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from hostlib import __version__
+from hostlib.cli.billing import billing
 from hostlib.cli.power import power
 
 __all__ = ["main"]
@@ -21,3 +22,4 @@ def main() -> None:
 
 
 main.add_command(power)
+main.add_command(billing)

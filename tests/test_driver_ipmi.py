@@ -7,9 +7,11 @@ an independent client reading back what the driver set, and the reverse.
 
 from __future__ import annotations
 
+import gc
 import statistics
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -449,6 +451,47 @@ def test_slow_bmc_keeps_its_session(bmc: SimulatedBMC) -> None:
     drv.power_on()
     assert bmc.stats.sessions_opened == 1
     drv.close()
+
+
+def test_driver_dropped_without_close_logs_out(bmc: SimulatedBMC) -> None:
+    drv = IpmiPowerDriver(host=bmc.host, port=bmc.port, username="admin", password="secret")
+    drv.status()
+    sess = drv._session
+    assert sess in _pyghmi_sessions()
+    assert bmc.stats.sessions_active == 1
+    dropped = weakref.ref(drv)
+    del drv
+    gc.collect()
+    assert dropped() is None
+    _eventually(lambda: bmc.stats.sessions_active == 0)
+    _eventually(lambda: sess not in _pyghmi_sessions())
+    assert sess.broken
+
+
+def test_close_leaves_nothing_in_pyghmi_tables(bmc: SimulatedBMC) -> None:
+    drv = IpmiPowerDriver(host=bmc.host, port=bmc.port, username="admin", password="secret")
+    drv.status()
+    sess = drv._session
+    drv.close()
+    assert sess not in _pyghmi_sessions()
+    _eventually(lambda: bmc.stats.sessions_active == 0)  # Close Session is not awaited
+
+
+def test_dropping_one_driver_leaves_the_other_alone(bmc: SimulatedBMC) -> None:
+    def make() -> IpmiPowerDriver:
+        return IpmiPowerDriver(host=bmc.host, port=bmc.port, username="admin", password="secret")
+
+    first, second = make(), make()
+    first.status()
+    second.status()
+    opened = bmc.stats.sessions_opened
+    del first
+    gc.collect()
+    _eventually(lambda: bmc.stats.sessions_active == opened - 1)
+    assert second.status() is PowerState.OFF
+    assert bmc.stats.sessions_opened == opened  # no new login
+    second.close()
+    _eventually(lambda: bmc.stats.sessions_active == 0)
 
 
 def test_idle_session_is_replaced(bmc: SimulatedBMC) -> None:

@@ -7,9 +7,11 @@ never answers; and, for scripted faults, ``SimulatedBMC``.
 
 from __future__ import annotations
 
+import gc
 import socket
 import subprocess
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -579,6 +581,24 @@ def test_close_ends_the_session_on_the_bmc(
     assert len(bmc._core.sessions) == 1
     d.close()
     assert len(bmc._core.sessions) == 0
+
+
+def test_driver_dropped_without_close_closes_its_session(
+    bmc: SimulatedBMC, interface: Interface
+) -> None:
+    d = _driver_for_bmc(bmc, interface=interface)
+    d.status()
+    link = d._link
+    assert link is not None
+    assert bmc.stats.sessions_active == 1
+    dropped = weakref.ref(d)
+    del d
+    gc.collect()
+    assert dropped() is None
+    deadline = time.monotonic() + 2.0
+    while bmc.stats.sessions_active or link.intf._sock.fileno() != -1:
+        assert time.monotonic() < deadline, "the dropped driver's session is still open"
+        time.sleep(0.01)
 
 
 @pytest.mark.parametrize("cipher", [17, 3])

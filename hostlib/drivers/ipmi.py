@@ -90,6 +90,7 @@ import contextlib
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -265,6 +266,76 @@ def _session_dead(sess: Any) -> bool:
     return bool(sess.broken) or not sess.logged
 
 
+def _release(sess: Any) -> bool:
+    """Drop one driver's claim on ``sess``; True if it was the last one."""
+    with _registry_lock:
+        users = _session_users.get(sess, 0) - 1
+        if users > 0:
+            _session_users[sess] = users
+            return False
+        _session_users.pop(sess, None)
+        return True
+
+
+def _unfile(sess: Any) -> None:
+    """Remove ``sess`` from pyghmi's table of logins in progress.
+
+    pyghmi files each session there under (host, user, password, port, kg)
+    and never takes it out (it deletes with the user name as bytes), so a
+    closed session, password included, would stay referenced until the
+    next login with the same key.
+    """
+    table = pyghmi_session.Session.initting_sessions
+    for key, value in list(table.items()):
+        if value is sess:
+            table.pop(key, None)
+
+
+class _Slot:
+    """The driver's pyghmi session, kept apart so a finalizer can reach it."""
+
+    __slots__ = ("session",)
+
+    def __init__(self) -> None:
+        self.session: Any = None
+
+
+def _abandoned(slot: _Slot, endpoint: tuple[str, int], wait: float) -> None:
+    """Finalizer of a driver dropped without close(): log its session out.
+
+    Runs wherever the garbage collector runs, so the logout (a packet and
+    a reply, or pyghmi's 1 s wait for none) happens in a short-lived
+    thread; pyghmi's keepalive tables then no longer hold the session.
+    """
+    sess, slot.session = slot.session, None
+    if sess is None or not _release(sess):
+        return
+
+    def logout() -> None:
+        lock = _endpoint_lock(*endpoint)
+        got = lock.acquire(timeout=wait)
+        try:
+            if not sess.broken:
+                if not got:
+                    sess.logged = 0  # no slot for a Close Session: just forget it
+                    sess.incommand = False
+                    sess._mark_broken("driver dropped without close()")
+                else:
+                    sess.logout()
+        except Exception as exc:
+            log.debug("logout of an abandoned session to %s:%s: %s", *endpoint, exc)
+        finally:
+            if got:
+                lock.release()
+            _unfile(sess)
+
+    if _session_dead(sess):
+        _unfile(sess)
+        return
+    with contextlib.suppress(RuntimeError):  # interpreter shutting down
+        threading.Thread(target=logout, name="hostlib-logout", daemon=True).start()
+
+
 def _check_suites(value: object) -> tuple[int, ...]:
     suites: list[int] = []
     if isinstance(value, Sequence) and not isinstance(value, str):
@@ -332,11 +403,24 @@ class IpmiPowerDriver(BasePowerDriver):
             )
         self.session_idle = float(session_idle)
         self._state = threading.Lock()
-        self._session: Any = None
+        self._slot = _Slot()
+        # A driver dropped without close() still logs its session out.
+        finalizer = weakref.finalize(
+            self, _abandoned, self._slot, (self._host, self.port), min(self.timeout, 2.0)
+        )
+        finalizer.atexit = False
         self._suite: int | None = None
         self._last_used = 0.0
         self._reply_time = 0.0
         _pyghmi_io.install()
+
+    @property
+    def _session(self) -> Any:
+        return self._slot.session
+
+    @_session.setter
+    def _session(self, sess: Any) -> None:
+        self._slot.session = sess
 
     # -- primitives ---------------------------------------------------------
 
@@ -398,13 +482,13 @@ class IpmiPowerDriver(BasePowerDriver):
             sess, self._session = self._session, None
         if sess is None or not self._release(sess):
             return
-        if _session_dead(sess):
-            return
-        deadline = Deadline(min(self.timeout, 2.0))
-        try:
-            self._in_worker("log out", deadline, lambda call: sess.logout(), session=False)
-        except DriverError as exc:
-            log.debug("logout from %s failed: %s", self._endpoint(), exc)
+        if not _session_dead(sess):
+            deadline = Deadline(min(self.timeout, 2.0))
+            try:
+                self._in_worker("log out", deadline, lambda call: sess.logout(), session=False)
+            except DriverError as exc:
+                log.debug("logout from %s failed: %s", self._endpoint(), exc)
+        _unfile(sess)
 
     # -- machinery ----------------------------------------------------------
 
@@ -557,16 +641,11 @@ class IpmiPowerDriver(BasePowerDriver):
                 sess._mark_broken("given up by hostlib")
         except Exception as exc:
             log.debug("discarding a pyghmi session for %s: %s", self._endpoint(), exc)
+        _unfile(sess)
 
     def _release(self, sess: Any) -> bool:
         """Drop this driver's claim on ``sess``; True if it was the last one."""
-        with _registry_lock:
-            users = _session_users.get(sess, 0) - 1
-            if users > 0:
-                _session_users[sess] = users
-                return False
-            _session_users.pop(sess, None)
-            return True
+        return _release(sess)
 
     # -- in the worker thread ------------------------------------------------
 

@@ -53,6 +53,7 @@ import ipaddress
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Literal
@@ -232,6 +233,47 @@ class _Addr:
     ip: str
 
 
+def _shut(link: _Link, *, polite: bool, wait: float) -> None:
+    """Close the session (Close Session if ``polite``, best effort) and the socket."""
+    try:
+        if polite:
+            link.intf.deadline_at = time.monotonic() + wait
+            link.intf.set_timeout(wait)
+            link.ipmi.session.close()
+    except Exception:  # noqa: S110 - best effort: the BMC frees it on its own timeout
+        pass
+    finally:
+        link.intf.close()
+
+
+class _Slot:
+    """The driver's open session, kept apart so a finalizer can reach it."""
+
+    __slots__ = ("link",)
+
+    def __init__(self) -> None:
+        self.link: _Link | None = None
+
+
+def _abandoned(slot: _Slot, wait: float) -> None:
+    """Finalizer of a driver dropped without close(): close its session.
+
+    The garbage collector may run this in any thread, even one holding a
+    lock; the Close Session exchange (up to ``wait``) runs in a short-lived
+    thread of its own.
+    """
+    link, slot.link = slot.link, None
+    if link is None:
+        return
+    closer = threading.Thread(
+        target=_shut, args=(link,), kwargs={"polite": True, "wait": wait}, daemon=True
+    )
+    try:
+        closer.start()
+    except RuntimeError:  # interpreter shutting down: at least free the socket
+        link.intf.close()
+
+
 class _LinkDead(Exception):
     """The session stopped answering; carries the error to raise."""
 
@@ -305,7 +347,10 @@ class PyIpmiPowerDriver(BasePowerDriver):
                 f"the password is longer than {limit} bytes, the limit of interface={interface!r}"
             )
         self._lock = threading.Lock()
-        self._link: _Link | None = None
+        self._slot = _Slot()
+        # A driver dropped without close() still closes its session.
+        finalizer = weakref.finalize(self, _abandoned, self._slot, min(1.0, self.timeout))
+        finalizer.atexit = False
         self._good_suite: int | None = None
         # The public call (its Deadline) in which the BMC last answered.
         self._answered: Deadline | None = None
@@ -315,6 +360,14 @@ class PyIpmiPowerDriver(BasePowerDriver):
             f"<{type(self).__name__} {self.name} {self.host}:{self.port} "
             f"interface={self.interface} user={self.username!r}>"
         )
+
+    @property
+    def _link(self) -> _Link | None:
+        return self._slot.link
+
+    @_link.setter
+    def _link(self, link: _Link | None) -> None:
+        self._slot.link = link
 
     # -- primitives ---------------------------------------------------------
 
@@ -539,15 +592,7 @@ class PyIpmiPowerDriver(BasePowerDriver):
             self._shut(link, polite=False)
 
     def _shut(self, link: _Link, *, polite: bool) -> None:
-        try:
-            if polite:
-                link.intf.deadline_at = time.monotonic() + min(1.0, self.timeout)
-                link.intf.set_timeout(min(1.0, self.timeout))
-                link.ipmi.session.close()
-        except Exception:  # noqa: S110 - best effort: the BMC frees it on its own timeout
-            pass
-        finally:
-            link.intf.close()
+        _shut(link, polite=polite, wait=min(1.0, self.timeout))
 
     def _resolve(self, deadline: Deadline) -> _Addr:
         try:

@@ -409,3 +409,41 @@ def test_every_language_has_every_label_filled() -> None:
         assert "{number}" in labels.credit_note_for
         assert "{page}" in labels.page
         assert "{pages}" in labels.page
+
+
+def test_notes_longer_than_a_page_flow_onto_further_pages() -> None:
+    notes = tuple(f"Note {i}: " + "terms and conditions apply " * 12 for i in range(40))
+    inv = Invoice.create(
+        seller=SELLER,
+        customer=CONSUMER_DE,
+        currency="EUR",
+        lines=[line("Server", "1", "10.00", "19")],
+        issue_date=ISSUED,
+        notes=notes,
+    ).numbered(None)
+    data = render_pdf(inv)
+    pages = int(pdfinfo(data)["Pages"])
+    assert pages >= 2
+    text = pdftotext(data)
+    assert re.findall(r"Note (\d+):", text) == [str(i) for i in range(40)]
+    for page in range(1, pages + 1):
+        assert f"Page {page} of {pages}" in pdftotext(data, page)
+
+
+def test_invoice_from_quote_shows_quote_supply_date_and_payment() -> None:
+    _, inv = quote().to_invoice(number="INV-2025-000010", on=date(2025, 3, 1))
+    inv = attrs.evolve(inv, supply_date=date(2025, 3, 2)).mark_paid(date(2025, 3, 5))
+    for locale in LOCALES:
+        labels = LABELS[locale]
+        text = pdftotext(render_pdf(inv, locale=locale))
+        assert f"{labels.from_quote} Q-2025-000007" in text
+        assert (
+            f"{labels.supply_date} {_norm(format_date(date(2025, 3, 2), 'long', locale=locale))}"
+            in text
+        )
+        assert (
+            f"{labels.paid_on} {_norm(format_date(date(2025, 3, 5), 'long', locale=locale))}"
+            in text
+        )
+    cancelled = reverse_charge_invoice().cancel()
+    assert "Status cancelled" in pdftotext(render_pdf(cancelled))

@@ -17,7 +17,9 @@ Layout: a typical invoice (up to about 25 one-line items) fits one page.
 Longer documents continue on further pages; each continuation page repeats
 the seller, the document title and number, and the column headings, and
 every page carries "page n of N". Totals, the VAT breakdown and the notes
-come after the last line, never split across pages.
+come after the last line, never split across pages (only notes too long
+for one page flow on). A credit note prints its lines as reversed: negative
+unit prices and net amounts, matching its negative totals.
 
 Rendering is pure: the only input read is the TrueType font (DejaVu Sans by
 default, Debian package ``fonts-dejavu-core``; Cyrillic needs a Unicode
@@ -563,6 +565,8 @@ class _Layout:
         table_height = 12 + 13 * len(c.breakdown)
         totals_height = 14 * len(c.totals) + 6
         height = 12 + max(table_height, totals_height) + 10 + notes_height
+        # The whole block moves to a new page when it does not fit; notes too
+        # long for any page then flow on (handled below).
         if self.y + height > _BOTTOM:
             self._new_page(headings=False)
         top = self.y + 12
@@ -601,6 +605,10 @@ class _Layout:
         self._font(8)
         for lines in notes:
             for part in lines:
+                # Only unusually long notes get here with too little room.
+                if self.y + _NOTE_LINE > _BOTTOM:
+                    self._new_page(headings=False)
+                    self._font(8)
                 self._text(_LEFT, self.y, _WIDTH, _NOTE_LINE, part)
                 self.y += _NOTE_LINE
             self.y += 4

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from datetime import date
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -67,3 +70,45 @@ def test_vat_decide_outside_eu() -> None:
     code, out = _run("vat-decide", "--seller", "NL", "--customer", "US", "--json")
     assert code == 0
     assert json.loads(out)["rule"] == "outside_eu"
+
+
+def test_invoice_pdf_from_json(tmp_path: Path) -> None:
+    from examples.demo_billing import CUSTOMERS, _invoice
+    from hostlib.billing import vat
+
+    customer = CUSTOMERS[1]
+    decision = vat.decide("NL", customer.country, None, date(2026, 11, 1))
+    invoice = _invoice(customer, decision)
+    source = tmp_path / "inv.json"
+    source.write_text(json.dumps(invoice.to_dict()))
+    out = tmp_path / "inv.pdf"
+    code, printed = _run("invoice-pdf", str(source), str(out), "--locale", "de", "--json")
+    assert code == 0, printed
+    summary = json.loads(printed)
+    assert summary["number"] == "INV-2026-000042"
+    assert summary["gross"] == str(invoice.totals.gross.amount)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "INV-2026-000042" in text
+    assert "Rechnung" in text
+    assert invoice.totals.gross.format("de").replace("\xa0", " ") in text  # pdftotext: plain space
+    assert not list(tmp_path.glob(".inv.pdf.*"))  # no temporary file left behind
+
+
+def test_invoice_pdf_bad_json_leaves_no_file(tmp_path: Path) -> None:
+    source = tmp_path / "bad.json"
+    source.write_text('{"kind": "invoice", "lines": [}')
+    out = tmp_path / "out.pdf"
+    code, printed = _run("invoice-pdf", str(source), str(out))
+    assert code == 2
+    assert "cannot read" in printed
+    assert not out.exists()
+
+
+def test_invoice_pdf_unknown_kind(tmp_path: Path) -> None:
+    source = tmp_path / "x.json"
+    source.write_text('{"kind": "receipt"}')
+    code, printed = _run("invoice-pdf", str(source), str(tmp_path / "x.pdf"))
+    assert code == 2
+    assert "invoice, quote, credit_note" in printed

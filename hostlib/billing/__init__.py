@@ -21,6 +21,7 @@ from hostlib.billing.invoices import (
     next_number,
 )
 from hostlib.billing.money import ExchangeRate, ExchangeRates, Money, UnitPrice, sum_money
+from hostlib.billing.pdf import PDF_LANGUAGES, render_pdf
 from hostlib.billing.usage import DataUnit, commit_overage_line, volume_overage_line
 from hostlib.billing.vat import VatDecision
 
@@ -33,6 +34,7 @@ __all__ = [
     "InvoiceLine",
     "InvoiceStatus",
     "Money",
+    "PDF_LANGUAGES",
     "Party",
     "Quote",
     "RateTotal",
@@ -43,6 +45,7 @@ __all__ = [
     "commit_overage_line",
     "document_from_dict",
     "next_number",
+    "render_pdf",
     "sum_money",
     "vat",
     "volume_overage_line",

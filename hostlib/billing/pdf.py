@@ -76,7 +76,7 @@ _META_X: Final = 300
 _META_LABEL_W: Final = 105
 _META_VALUE_W: Final = _RIGHT - _META_X - _META_LABEL_W
 # Line table columns: position, description, quantity, unit price, VAT rate, net.
-_COLUMNS: Final = (26, 201, 58, 80, 46, 100)
+_COLUMNS: Final = (26, 181, 78, 80, 46, 100)
 _ROW_LINE: Final = 11
 _ROW_PAD: Final = 2
 _DETAIL_LINE: Final = 9

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from datetime import date
+from pathlib import Path
 
 import click
 
-from hostlib.billing import vat
+from hostlib.billing import document_from_dict, render_pdf, vat
 from hostlib.cli._output import fail, print_json, print_table
-from hostlib.errors import HostlibError
+from hostlib.errors import HostlibError, ValidationError
 
 __all__ = ["billing"]
 
@@ -89,3 +93,49 @@ def vat_decide(
         [(f"{decision.rate} %", "yes" if decision.reverse_charge else "no", decision.rule.value)],
     )
     click.echo(decision.reason)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers never see a partial file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+@billing.command("invoice-pdf")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--locale", default="en", show_default=True, help="Language and formats: en, de, ru.")
+@_json
+def invoice_pdf(source: Path, out: Path, locale: str, as_json: bool) -> None:
+    """Render the invoice, quote or credit note in SOURCE (JSON) as an A4 PDF at OUT."""
+    try:
+        try:
+            data = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValidationError(f"cannot read {source} as JSON: {exc}") from exc
+        document = document_from_dict(data)
+        pdf = render_pdf(document, locale=locale)
+        _write_atomically(out, pdf)
+    except HostlibError as exc:
+        fail(exc)
+    summary = {
+        "kind": data["kind"],
+        "number": document.number,
+        "gross": str(document.totals.gross.amount),
+        "currency": document.currency,
+        "path": str(out),
+        "bytes": len(pdf),
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        click.echo(
+            f"{summary['kind']} {document.number}: {document.totals.gross.format(locale)} "
+            f"-> {out} ({len(pdf)} bytes)"
+        )

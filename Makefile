@@ -13,8 +13,11 @@ STAMP := $(VENV)/.installed
 # The demo needs a Unicode font for invoice PDFs; the tests also cross-check
 # against independent tools (ipmitool, OpenIPMI's ipmi_sim, pdftotext).
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+# Building the rrdtool bindings needs librrd's headers.
+BUILD_DEBS := pkg-config:pkg-config /usr/include/rrd.h:librrd-dev
 DEMO_DEBS := $(FONT):fonts-dejavu-core
-TEST_DEBS := $(DEMO_DEBS) ipmitool:ipmitool ipmi_sim:openipmi pdftotext:poppler-utils
+TEST_DEBS := $(DEMO_DEBS) ipmitool:ipmitool ipmi_sim:openipmi pdftotext:poppler-utils \
+	rrdtool:rrdtool rrdcached:rrdcached
 
 .PHONY: demo test lint typecheck unit debs venv bench clean
 
@@ -40,6 +43,7 @@ bench: $(STAMP) debs
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory debs DEBS="$(BUILD_DEBS)"
 	@if ! $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
 		echo "installing python3-venv"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip; \

@@ -1,0 +1,1 @@
+"""Traffic: per-server RRD storage, views, billing figures and graphs."""

@@ -16,6 +16,7 @@ from hostlib.billing import vat
 from hostlib.billing.invoices import (
     REVERSE_CHARGE_NOTE,
     CreditNote,
+    CreditReason,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -27,8 +28,10 @@ from hostlib.billing.invoices import (
     document_from_dict,
     next_number,
     parse_number,
+    service_period_of,
 )
 from hostlib.billing.money import Money, UnitPrice, minor_units, sum_money
+from hostlib.billing.vat import VatRule
 from hostlib.errors import BillingError, ValidationError
 
 SELLER = Party(
@@ -344,8 +347,11 @@ def test_refund_issues_a_credit_note_with_negative_amounts() -> None:
     refunded, note = inv.mark_paid(date(2025, 4, 2)).refund(
         number=next_number("CN-{year}-{seq:06d}", None, date(2025, 4, 20)),
         issue_date=date(2025, 4, 20),
+        reason_code=CreditReason.CANCELLATION,
         reason="Server returned within 14 days",
     )
+    assert note.reason_code is CreditReason.CANCELLATION
+    assert note.reason == "Server returned within 14 days"
     assert refunded.status is InvoiceStatus.REFUNDED
     assert refunded.credit_note_number == "CN-2025-000001"
     assert isinstance(note, CreditNote)
@@ -555,3 +561,172 @@ def test_bad_json_is_a_validation_error(mutate: Any) -> None:
     mutate(data)
     with pytest.raises(ValidationError):
         document_from_dict(data)
+
+
+# -- VAT rule and country kept with the document -----------------------------------------
+
+
+def _rc_decision() -> vat.VatDecision:
+    return vat.decide(
+        seller_country="DE",
+        customer_country="FR",
+        customer_vat_id="FR40303265045",
+        on=date(2025, 4, 1),
+        is_business=True,
+    )
+
+
+def test_vat_decision_keeps_rule_and_country() -> None:
+    decision = _rc_decision()
+    inv = invoice([line("Server", "1", "39.00", "19")], customer=BUSINESS_FR)
+    out = inv.with_vat_decision(decision)
+    assert out.vat_rule is VatRule.REVERSE_CHARGE
+    assert out.vat_country == "FR"
+    assert out.vat_reason == decision.reason  # the English audit record stays
+    oss = vat.decide(
+        seller_country="DE", customer_country="AT", customer_vat_id=None, on=date(2025, 4, 1)
+    )
+    q = quote().with_vat_decision(oss)
+    assert (q.vat_rule, q.vat_country) == (VatRule.EU_CONSUMER, "AT")
+    # Conversion and refund carry the rule on.
+    _, converted = q.to_invoice(number="INV-2025-000010", on=date(2025, 3, 2))
+    assert (converted.vat_rule, converted.vat_country) == (VatRule.EU_CONSUMER, "AT")
+    paid = converted.mark_paid(date(2025, 3, 3))
+    _, note = paid.refund(number="CN-2025-000001", issue_date=date(2025, 3, 4))
+    assert (note.vat_rule, note.vat_country) == (VatRule.EU_CONSUMER, "AT")
+    # A hand-made decision has no rule: a later one replaces the old rule.
+    hand = out.with_vat_decision(HandMadeDecision(Decimal(0), True, "reverse charge"))
+    assert (hand.vat_rule, hand.vat_country) == (None, None)
+    assert hand.vat_reason == "reverse charge"
+
+
+def test_json_round_trip_keeps_vat_rule() -> None:
+    inv = (
+        invoice([line("Server", "1", "39.00", "19")], customer=BUSINESS_FR)
+        .with_vat_decision(_rc_decision())
+        .numbered(None)
+    )
+    data = json.loads(json.dumps(inv.to_dict()))
+    assert data["vat_rule"] == "reverse_charge"
+    assert data["vat_country"] == "FR"
+    assert "Art. 196" in data["vat_reason"]
+    back = document_from_dict(data)
+    assert back == inv
+    assert back.vat_rule is VatRule.REVERSE_CHARGE
+    _, note = inv.mark_paid(date(2025, 4, 2)).refund(
+        number="CN-2025-000001", issue_date=date(2025, 4, 3)
+    )
+    assert CreditNote.from_dict(json.loads(json.dumps(note.to_dict()))).vat_rule is (
+        VatRule.REVERSE_CHARGE
+    )
+    # Documents written before the rule existed load without one.
+    del data["vat_rule"], data["vat_country"]
+    old = Invoice.from_dict(data)
+    assert (old.vat_rule, old.vat_country) == (None, None)
+    assert old.vat_reason == inv.vat_reason
+
+
+@pytest.mark.parametrize(
+    ("fields", "match"),
+    [
+        ({"vat_rule": "magic"}, "VAT rule 'magic' is not one of"),
+        ({"vat_country": "EL"}, "GR"),
+        ({"vat_rule": "reverse_charge"}, "needs reverse_charge=True"),
+    ],
+)
+def test_bad_vat_rule_fields_are_refused(fields: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValidationError, match=match):
+        invoice([line("Server", "1", "39.00", "0")], customer=BUSINESS_FR, **fields)
+
+
+def test_reverse_charge_flag_must_agree_with_the_rule() -> None:
+    with pytest.raises(ValidationError, match="never a reverse charge"):
+        invoice(
+            [line("Server", "1", "39.00", "0")],
+            customer=BUSINESS_FR,
+            reverse_charge=True,
+            vat_rule=VatRule.DOMESTIC,
+        )
+    ok = invoice(
+        [line("Server", "1", "39.00", "0")],
+        customer=BUSINESS_FR,
+        reverse_charge=True,
+        vat_rule="reverse_charge",
+        vat_country="fr",
+    )
+    assert (ok.vat_rule, ok.vat_country) == (VatRule.REVERSE_CHARGE, "FR")
+
+
+# -- credit note reasons -----------------------------------------------------------------
+
+
+def test_credit_note_reason_codes() -> None:
+    paid = numbered().mark_paid(date(2025, 4, 2))
+    _, note = paid.refund(number="CN-2025-000001", issue_date=date(2025, 4, 3))
+    assert (note.reason_code, note.reason) == (CreditReason.REFUND, "")
+    _, note = paid.refund(
+        number="CN-2025-000001", issue_date=date(2025, 4, 3), reason_code="price_correction"
+    )
+    assert note.reason_code is CreditReason.PRICE_CORRECTION
+    data = json.loads(json.dumps(note.to_dict()))
+    assert (data["reason_code"], data["reason"]) == ("price_correction", "")
+    assert CreditNote.from_dict(data) == note
+    # "other" needs the free text; the old default text "Refund" is not kept.
+    with pytest.raises(ValidationError, match="needs a free-text reason"):
+        paid.refund(number="CN-2025-000001", issue_date=date(2025, 4, 3), reason_code="other")
+    with pytest.raises(ValidationError, match="reason code 'oops' is not one of"):
+        paid.refund(number="CN-2025-000001", issue_date=date(2025, 4, 3), reason_code="oops")
+    _, note = paid.refund(number="CN-2025-000001", issue_date=date(2025, 4, 3), reason="Refund")
+    assert note.reason == ""
+    _, note = paid.refund(
+        number="CN-2025-000001",
+        issue_date=date(2025, 4, 3),
+        reason_code="other",
+        reason=" Goodwill ",
+    )
+    assert (note.reason_code, note.reason) == (CreditReason.OTHER, "Goodwill")
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "kept"),
+    [
+        ("Refund", CreditReason.REFUND, ""),
+        ("price correction", CreditReason.PRICE_CORRECTION, ""),
+        ("Server returned within 14 days", CreditReason.OTHER, "Server returned within 14 days"),
+    ],
+)
+def test_credit_note_written_before_reason_codes_loads(
+    text: str, code: CreditReason, kept: str
+) -> None:
+    _, note = (
+        numbered()
+        .mark_paid(date(2025, 4, 2))
+        .refund(number="CN-2025-000001", issue_date=date(2025, 4, 3))
+    )
+    data = note.to_dict()
+    del data["reason_code"]
+    data["reason"] = text
+    old = CreditNote.from_dict(data)
+    assert (old.reason_code, old.reason) == (code, kept)
+
+
+# -- service period ----------------------------------------------------------------------
+
+
+def test_every_document_answers_its_service_period() -> None:
+    april = (date(2025, 4, 1), date(2025, 4, 30))
+    lines = [
+        line("Server", "1", "39.00", "19"),
+        InvoiceLine("Setup", Decimal(1), UnitPrice("10.00", "EUR"), Decimal(19)),
+        InvoiceLine("Server", Decimal(1), UnitPrice("39.00", "EUR"), Decimal(19), april),
+    ]
+    assert service_period_of(lines) == (date(2025, 3, 1), date(2025, 4, 30))
+    assert service_period_of(lines[1:2]) is None
+    inv = invoice(lines).numbered(None)
+    q = attrs.evolve(quote(), lines=tuple(lines))
+    _, note = inv.mark_paid(date(2025, 5, 2)).refund(
+        number="CN-2025-000001", issue_date=date(2025, 5, 3)
+    )
+    for doc in (inv, q, note):
+        assert doc.service_period == (date(2025, 3, 1), date(2025, 4, 30))
+    assert attrs.evolve(quote(), lines=(lines[1],)).service_period is None

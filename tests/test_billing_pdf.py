@@ -18,9 +18,19 @@ from hypothesis import strategies as st
 
 from hostlib.billing import vat
 from hostlib.billing._pdf_labels import LABELS
-from hostlib.billing.invoices import CreditNote, Invoice, InvoiceLine, Party, Quote
+from hostlib.billing._pdf_vat_wording import VAT_WORDING
+from hostlib.billing.invoices import (
+    CreditNote,
+    CreditReason,
+    Invoice,
+    InvoiceLine,
+    Party,
+    Quote,
+    document_from_dict,
+)
 from hostlib.billing.money import Money, UnitPrice
 from hostlib.billing.pdf import DEFAULT_BOLD_FONT_PATH, PDF_LANGUAGES, render_pdf
+from hostlib.billing.vat import VatRule
 from hostlib.errors import BillingError, ValidationError
 
 SELLER = Party(
@@ -154,7 +164,9 @@ def test_reverse_charge_invoice_carries_required_fields(locale: str) -> None:
     translation = {"en": "accounted for by the recipient", "de": "Steuerschuldnerschaft"}
     translation["ru"] = "обратное начисление"
     assert translation[locale] in text
-    assert "Art. 196" in text  # the VAT reason from vat.decide, printed as given
+    # The VAT treatment in the account's language, with its citations.
+    citation = {"en": "Art. 196", "de": "Art. 196", "ru": "ст. 196"}[locale]
+    assert citation in text
     # Names, addresses, countries in the account's language.
     for expected in ("Hostlib Hosting GmbH", "Exemple SARL", "1 rue de la Paix", "75002 Paris"):
         assert expected in text
@@ -447,3 +459,233 @@ def test_invoice_from_quote_shows_quote_supply_date_and_payment() -> None:
         )
     cancelled = reverse_charge_invoice().cancel()
     assert "Status cancelled" in pdftotext(render_pdf(cancelled))
+
+
+# -- VAT treatment and credit reasons in the account's language ------------------------------
+
+CONSUMER_AT = Party("Max Muster", ("Ringstr. 1", "1010 Wien"), "AT")
+BUSINESS_US = Party("Example Inc.", ("1 Main St", "Springfield, IL 62701"), "US", None, True)
+SELLER_CH = Party("Hostlib Hosting AG", ("Bahnhofstr. 1", "8001 Zürich"), "CH", "CHE123", True)
+
+# Sentences only vat.decide's English reasons contain, never the printed wordings.
+ENGLISH_REASONS = (
+    "the customer is a business in",
+    "the customer accounts for the VAT there",
+    "electronically supplied services to a non-taxable person",
+    "Domestic sale:",
+    "the customer is in US",
+    "no VAT jurisdiction is registered",
+)
+
+
+def decided(seller: Party, customer: Party, on: date = ISSUED, rate: str = "19") -> Invoice:
+    decision = vat.decide(
+        seller_country=seller.country,
+        customer_country=customer.country,
+        customer_vat_id=customer.vat_id,
+        on=on,
+        is_business=customer.is_business,
+    )
+    lines = [
+        line("Dedicated server EX44", "1", "39.00", rate, period=(on.replace(day=1), on)),
+        line("Backup space 100 GB", "3", "4.99", rate, period=(on.replace(day=1), on)),
+    ]
+    inv = Invoice.create(
+        seller=seller, customer=customer, currency="EUR", lines=lines, issue_date=on
+    )
+    return inv.with_vat_decision(decision).numbered(None)
+
+
+def assert_no_english_reason(text: str) -> None:
+    for sentence in ENGLISH_REASONS:
+        assert sentence not in text
+
+
+@pytest.mark.parametrize("locale", ["de", "ru"])
+def test_reverse_charge_treatment_is_translated(locale: str) -> None:
+    inv = reverse_charge_invoice()
+    assert inv.vat_rule is VatRule.REVERSE_CHARGE
+    assert "the customer is a business in" in inv.vat_reason  # the stored audit record
+    text = pdftotext(render_pdf(inv, locale=locale))
+    assert_no_english_reason(text)
+    assert "Reverse charge" in text  # the fixed marker stays
+    expected = {
+        "de": (
+            "Umsatzsteuerliche Behandlung: Leistungsort: Frankreich, Sitz des "
+            "Leistungsempfängers (Art. 44 der Richtlinie 2006/112/EG des Rates); die Steuer "
+            "schuldet der Leistungsempfänger (Art. 196), daher wird keine Umsatzsteuer "
+            "berechnet."
+        ),
+        "ru": (
+            "Обоснование НДС: Место оказания услуг: Франция, место нахождения получателя "
+            "(ст. 44 Директивы Совета 2006/112/ЕС); НДС уплачивает получатель (ст. 196), "  # noqa: RUF001
+            "поэтому НДС не начисляется."
+        ),
+    }[locale]
+    assert expected in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_oss_consumer_treatment_is_translated(locale: str) -> None:
+    inv = decided(SELLER, CONSUMER_AT, rate="20")
+    assert (inv.vat_rule, inv.vat_country) == (VatRule.EU_CONSUMER, "AT")
+    assert inv.totals.vat == Money("10.79", "EUR")  # 53.97 x 20 % = 10.794
+    text = pdftotext(render_pdf(inv, locale=locale))
+    assert_no_english_reason(text)
+    assert "Reverse charge" not in text
+    austria = {"en": "Austria", "de": "Österreich", "ru": "Австрия"}[locale]
+    expected = {
+        "en": (
+            f"VAT treatment: Supply to a consumer in {austria}: taxed where the customer lives "
+            "(Art. 58 of Council Directive 2006/112/EC); VAT of Austria charged at the rates "
+            "shown and declared through the One-Stop Shop (Union scheme, Art. 369a-369k)."
+        ),
+        "de": (
+            f"Leistung an einen Verbraucher in {austria}: steuerbar am Wohnsitz des "
+            "Leistungsempfängers (Art. 58 der Richtlinie 2006/112/EG des Rates)"
+        ),
+        "ru": f"Услуги потребителю, страна: {austria}; облагаются по месту жительства клиента",
+    }[locale]
+    assert expected in text
+    assert _norm(Money("10.79", "EUR").format(locale)) in text
+
+
+def test_consumer_supplies_before_july_2021_cite_the_mini_one_stop_shop() -> None:
+    inv = decided(SELLER, CONSUMER_AT, on=date(2021, 6, 30), rate="20")
+    text = pdftotext(render_pdf(inv, locale="de"))
+    assert "Mini-One-Stop-Shop (MOSS" in text
+    text = pdftotext(render_pdf(decided(SELLER, CONSUMER_AT, on=date(2021, 7, 1), rate="20")))
+    assert "through the One-Stop Shop (Union scheme" in text
+
+
+@pytest.mark.parametrize(
+    ("seller", "customer", "rate", "rule", "words"),
+    [
+        (SELLER, CONSUMER_DE, "19", VatRule.DOMESTIC, ("Art. 58", "Deutschland", "ст. 58")),
+        (
+            SELLER,
+            BUSINESS_US,
+            "0",
+            VatRule.OUTSIDE_EU,
+            ("Art. 44", "Vereinigte Staaten", "Соединенные Штаты"),
+        ),
+        (SELLER, Party("Jane Doe", ("1 Main St",), "US"), "0", VatRule.OUTSIDE_EU, ("Art. 59",)),
+        (SELLER_CH, CONSUMER_DE, "0", VatRule.NOT_REGISTERED, ("Schweiz", "Швейцария")),
+    ],
+)
+def test_every_rule_has_a_wording_in_every_language(
+    seller: Party, customer: Party, rate: str, rule: VatRule, words: tuple[str, ...]
+) -> None:
+    inv = decided(seller, customer, rate=rate)
+    assert inv.vat_rule is rule
+    seen = ""
+    for locale in LOCALES:
+        text = pdftotext(render_pdf(inv, locale=locale))
+        assert_no_english_reason(text)
+        assert f"{LABELS[locale].vat_treatment}: " in text
+        seen += text
+    for word in words:
+        assert word in seen
+
+
+def test_wordings_are_complete_in_every_language() -> None:
+    assert sorted(VAT_WORDING) == sorted(LABELS)
+    for wording in VAT_WORDING.values():
+        for name, value in attrs.asdict(wording).items():
+            assert "{country}" in value, name
+            assert "2006/112/" in value or name == "not_registered", name
+
+
+def test_hand_built_document_without_rule_prints_its_reason() -> None:
+    inv = domestic_invoice()
+    assert inv.vat_rule is None
+    for locale in LOCALES:
+        text = pdftotext(render_pdf(inv, locale=locale))
+        assert f"{LABELS[locale].vat_treatment}: Domestic sale: DE VAT applies." in text
+
+
+def test_jurisdiction_decisions_print_the_reason_they_wrote() -> None:
+    decision = vat.VatDecision(
+        Decimal("0"),
+        False,
+        "Swiss MWST: export of services, 0 % (Art. 8 MWSTG).",
+        rule=VatRule.JURISDICTION,
+        country=None,
+        on=ISSUED,
+    )
+    inv = Invoice.create(
+        seller=SELLER_CH,
+        customer=CONSUMER_DE,
+        currency="EUR",
+        lines=[line("Server", "1", "10.00", "0")],
+        issue_date=ISSUED,
+    )
+    inv = inv.with_vat_decision(decision).numbered(None)
+    assert "Art. 8 MWSTG" in pdftotext(render_pdf(inv, locale="ru"))
+    # An EU rule name from a seller outside the EU is not given the EU wording either.
+    odd = attrs.evolve(inv, vat_rule=VatRule.DOMESTIC, vat_country="CH")
+    text = pdftotext(render_pdf(odd, locale="de"))
+    assert "Art. 8 MWSTG" in text
+    assert "2006/112" not in text
+
+
+def test_treatment_survives_the_json_round_trip() -> None:
+    inv = reverse_charge_invoice()
+    back = document_from_dict(inv.to_dict())
+    assert render_pdf(back, locale="de") == render_pdf(inv, locale="de")
+    assert "Leistungsort: Frankreich" in pdftotext(render_pdf(back, locale="de"))
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "expected"),
+    [
+        (CreditReason.REFUND, "", {"en": "Refund", "de": "Erstattung", "ru": "Возврат средств"}),
+        (
+            CreditReason.CANCELLATION,
+            "",
+            {"en": "Cancellation", "de": "Stornierung", "ru": "Отмена услуги"},
+        ),
+        (
+            CreditReason.PRICE_CORRECTION,
+            "",
+            {"en": "Price correction", "de": "Preiskorrektur", "ru": "Корректировка цены"},
+        ),
+        (
+            CreditReason.OTHER,
+            "Kulanz 03/2025",
+            {
+                "en": "Other: Kulanz 03/2025",
+                "de": "Sonstiges: Kulanz 03/2025",
+                "ru": "Прочее: Kulanz 03/2025",
+            },
+        ),
+    ],
+)
+def test_credit_note_reason_is_translated(
+    code: CreditReason, text: str, expected: dict[str, str]
+) -> None:
+    paid = reverse_charge_invoice().mark_paid(date(2025, 4, 10))
+    _, note = paid.refund(
+        number="CN-2025-000003", issue_date=date(2025, 4, 20), reason_code=code, reason=text
+    )
+    for locale in LOCALES:
+        printed = pdftotext(render_pdf(note, locale=locale))
+        assert f"{LABELS[locale].credit_reason} {expected[locale]}" in printed
+        if locale != "en":
+            assert "Refund" not in printed
+            assert_no_english_reason(printed)
+
+
+def test_credit_note_free_text_is_printed_after_the_code() -> None:
+    paid = reverse_charge_invoice().mark_paid(date(2025, 4, 10))
+    _, note = paid.refund(
+        number="CN-2025-000003",
+        issue_date=date(2025, 4, 20),
+        reason_code=CreditReason.CANCELLATION,
+        reason="Server innerhalb von 14 Tagen zurückgegeben",
+    )
+    printed = pdftotext(render_pdf(note, locale="de"))
+    # The meta column wraps it; pdftotext -layout reads the value's two lines apart.
+    assert "Grund Stornierung: Server innerhalb" in printed
+    assert "von 14 Tagen zurückgegeben" in printed
+    assert pdfinfo(render_pdf(note, locale="de"))["Pages"] == "1"

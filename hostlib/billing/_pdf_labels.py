@@ -36,6 +36,10 @@ class Labels:
     valid_until: str
     corrects_invoice: str
     credit_reason: str
+    reason_refund: str
+    reason_cancellation: str
+    reason_price_correction: str
+    reason_other: str
     from_quote: str
     paid_on: str
     status: str
@@ -73,6 +77,10 @@ _EN: Final = Labels(
     valid_until="Valid until",
     corrects_invoice="Corrects invoice",
     credit_reason="Reason",
+    reason_refund="Refund",
+    reason_cancellation="Cancellation",
+    reason_price_correction="Price correction",
+    reason_other="Other",
     from_quote="Quote",
     paid_on="Paid on",
     status="Status",
@@ -113,6 +121,10 @@ _DE: Final = Labels(
     valid_until="Gültig bis",
     corrects_invoice="Korrigiert Rechnung",
     credit_reason="Grund",
+    reason_refund="Erstattung",
+    reason_cancellation="Stornierung",
+    reason_price_correction="Preiskorrektur",
+    reason_other="Sonstiges",
     from_quote="Angebot",
     paid_on="Bezahlt am",
     status="Status",
@@ -153,6 +165,10 @@ _RU: Final = Labels(
     valid_until="Действительно до",
     corrects_invoice="Корректирует счёт",
     credit_reason="Причина",
+    reason_refund="Возврат средств",
+    reason_cancellation="Отмена услуги",
+    reason_price_correction="Корректировка цены",
+    reason_other="Прочее",
     from_quote="Предложение",
     paid_on="Оплачено",
     status="Статус",

@@ -17,6 +17,16 @@ the quantity and nature of the services, the service period, the unit price,
 the taxable amount and VAT per rate, and the reverse-charge wording where it
 applies (Art. 226(11a), the customer liable under Article 196).
 
+A document records its VAT treatment twice: ``vat_rule`` (a
+:class:`~hostlib.billing.vat.VatRule`) and ``vat_country`` (the member state
+whose VAT applied) are machine-readable, so the PDF can print the treatment
+in the account's language; ``vat_reason`` keeps the English sentence
+``vat.decide`` wrote, as the audit record. Documents built by hand may carry
+only a reason (``vat_rule`` None).
+
+A credit note states why it was issued as a :class:`CreditReason` code
+(translated on the PDF) plus optional free text.
+
 Status changes return new values: unpaid -> paid, unpaid -> cancelled,
 paid -> refunded (which also issues a :class:`CreditNote`); nothing else.
 """
@@ -36,6 +46,7 @@ from babel import Locale
 from hostlib.billing._invoice_numbering import NumberParts, next_number, parse_number
 from hostlib.billing.money import Money, UnitPrice, minor_units, to_decimal
 from hostlib.billing.money import _new_money as _money  # amounts already exact
+from hostlib.billing.vat import VatRule
 from hostlib.errors import BillingError, ValidationError
 
 __all__ = [
@@ -44,6 +55,7 @@ __all__ = [
     "DEFAULT_QUOTE_SERIES",
     "REVERSE_CHARGE_NOTE",
     "CreditNote",
+    "CreditReason",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
@@ -58,6 +70,7 @@ __all__ = [
     "document_from_dict",
     "next_number",
     "parse_number",
+    "service_period_of",
 ]
 
 DEFAULT_INVOICE_SERIES: Final = "INV-{year}-{seq:06d}"
@@ -88,7 +101,12 @@ _COUNTRIES: Final = frozenset(
 
 
 class VatDecisionLike(Protocol):
-    """What :meth:`Invoice.with_vat_decision` reads (``vat.VatDecision`` fits)."""
+    """What :meth:`Invoice.with_vat_decision` needs (``vat.VatDecision`` fits).
+
+    ``rule`` (a :class:`~hostlib.billing.vat.VatRule`) and ``country`` are
+    read too when the object has them; they let the PDF print the treatment
+    in the account's language.
+    """
 
     @property
     def rate(self) -> Decimal: ...
@@ -115,6 +133,28 @@ _TRANSITIONS: Final[Mapping[InvoiceStatus, tuple[InvoiceStatus, ...]]] = {
     InvoiceStatus.CANCELLED: (),
     InvoiceStatus.REFUNDED: (),
 }
+
+
+class CreditReason(enum.Enum):
+    """Why a credit note was issued; the PDF prints it in the account's language."""
+
+    REFUND = "refund"  # money paid back (the default of Invoice.refund)
+    CANCELLATION = "cancellation"  # the service was cancelled
+    PRICE_CORRECTION = "price_correction"  # the invoiced price was wrong
+    OTHER = "other"  # anything else: the free text says what
+
+
+#: English names of the reason codes, for legacy documents that stored only text
+_CREDIT_REASON_TEXT: Final[Mapping[str, CreditReason]] = {
+    "refund": CreditReason.REFUND,
+    "cancellation": CreditReason.CANCELLATION,
+    "price correction": CreditReason.PRICE_CORRECTION,
+}
+
+#: rules whose decisions never reverse-charge
+_NOT_REVERSE_CHARGED: Final = frozenset(
+    {VatRule.DOMESTIC, VatRule.EU_CONSUMER, VatRule.OUTSIDE_EU, VatRule.NOT_REGISTERED}
+)
 
 
 class VatRounding(enum.Enum):
@@ -201,6 +241,34 @@ def _date(value: object) -> date:
     raise ValidationError(f"date {value!r} must be a datetime.date or an ISO string")
 
 
+def _optional_country(value: object) -> str | None:
+    return None if value is None else _country(value)
+
+
+def _vat_rule(value: object) -> VatRule | None:
+    if value is None or isinstance(value, VatRule):
+        return value
+    try:
+        return VatRule(value)
+    except ValueError as exc:
+        raise ValidationError(
+            f"VAT rule {value!r} is not one of {', '.join(r.value for r in VatRule)} "
+            "(or null for a document built by hand)"
+        ) from exc
+
+
+def _credit_reason(value: object) -> CreditReason:
+    if isinstance(value, CreditReason):
+        return value
+    try:
+        return CreditReason(value)
+    except ValueError as exc:
+        raise ValidationError(
+            f"credit note reason code {value!r} is not one of "
+            f"{', '.join(r.value for r in CreditReason)}"
+        ) from exc
+
+
 def _optional_date(value: object) -> date | None:
     return None if value is None else _date(value)
 
@@ -209,6 +277,10 @@ def _reason(value: object) -> str:
     if not isinstance(value, str):
         raise ValidationError(f"reason {value!r} must be a string")
     return value
+
+
+def _reason_text(value: object) -> str:
+    return _reason(value).strip()
 
 
 def _texts(value: object) -> tuple[str, ...]:
@@ -452,6 +524,25 @@ def compute_totals(
     )
 
 
+def service_period_of(lines: Iterable[InvoiceLine]) -> tuple[date, date] | None:
+    """The span of all line periods (Art. 226(7)): earliest start, latest end.
+
+    None when no line carries a period. Invoices, quotes and credit notes
+    all answer their ``service_period`` with this.
+    """
+    start: date | None = None
+    end: date | None = None
+    for line in lines:
+        if line.period is None:
+            continue
+        first, last = line.period
+        start = first if start is None or first < start else start
+        end = last if end is None or last > end else end
+    if start is None or end is None:
+        return None
+    return (start, end)
+
+
 def _lines(value: object) -> tuple[InvoiceLine, ...]:
     if not isinstance(value, Iterable):
         raise ValidationError("lines must be a sequence of InvoiceLine")
@@ -482,6 +573,16 @@ def _check_document(doc: Invoice | Quote | CreditNote) -> None:
                 "a reverse-charge document needs the VAT IDs of both seller and customer "
                 "(Art. 226(3)-(4), Directive 2006/112/EC)"
             )
+    if doc.vat_rule is VatRule.REVERSE_CHARGE and not doc.reverse_charge:
+        raise ValidationError(
+            "VAT rule reverse_charge needs reverse_charge=True: apply the VAT decision with "
+            "with_vat_decision() rather than setting the fields one by one"
+        )
+    if doc.reverse_charge and doc.vat_rule in _NOT_REVERSE_CHARGED:
+        raise ValidationError(
+            f"VAT rule {doc.vat_rule.value} is never a reverse charge, but "
+            "reverse_charge=True: apply the VAT decision with with_vat_decision()"
+        )
     if doc.seller.vat_id is None and any(line.vat_rate != 0 for line in doc.lines):
         raise ValidationError(
             "the seller charges VAT but has no VAT ID: set seller.vat_id "
@@ -515,10 +616,14 @@ def _decided(doc: Any, decision: VatDecisionLike) -> dict[str, Any]:
         ) from exc
     rate = _rate(rate)
     lines = tuple(line if line.vat_rate == rate else line.with_rate(rate) for line in doc.lines)
+    # A vat.VatDecision also names its rule and the state whose VAT applies;
+    # a hand-made decision may not, and then only its reason is kept.
     return {
         "lines": lines,
         "reverse_charge": _flag(reverse),
         "vat_reason": _nonempty(reason, "VAT reason"),
+        "vat_rule": _vat_rule(getattr(decision, "rule", None)),
+        "vat_country": _optional_country(getattr(decision, "country", None)),
     }
 
 
@@ -529,6 +634,8 @@ _DOC_FIELDS: Final = (
     "lines",
     "reverse_charge",
     "vat_reason",
+    "vat_rule",
+    "vat_country",
     "vat_rounding",
 )
 
@@ -559,6 +666,8 @@ class Invoice:
     reverse_charge: bool = attrs.field(default=False, converter=_flag)
     vat_reason: str = attrs.field(default="", converter=_reason)
     vat_rounding: VatRounding = attrs.field(default=VatRounding.PER_RATE, converter=_rounding)
+    vat_rule: VatRule | None = attrs.field(default=None, converter=_vat_rule)
+    vat_country: str | None = attrs.field(default=None, converter=_optional_country)
     supply_date: date | None = attrs.field(default=None, converter=_optional_date)
     paid_on: date | None = attrs.field(default=None, converter=_optional_date)
     quote_number: str | None = None
@@ -617,10 +726,7 @@ class Invoice:
     @property
     def service_period(self) -> tuple[date, date] | None:
         """The span of all line periods (Art. 226(7)), if lines carry periods."""
-        periods = [line.period for line in self.lines if line.period is not None]
-        if not periods:
-            return None
-        return (min(p[0] for p in periods), max(p[1] for p in periods))
+        return service_period_of(self.lines)
 
     # -- numbering and VAT ---------------------------------------------------
 
@@ -645,7 +751,9 @@ class Invoice:
         """Apply a VAT decision: every line's rate, the reverse-charge flag, the reason.
 
         ``decision`` is a ``vat.VatDecision`` or anything with ``rate``
-        (percent), ``reverse_charge`` and ``reason``.
+        (percent), ``reverse_charge`` and ``reason``. Its ``rule`` and
+        ``country``, where it has them, are kept as ``vat_rule`` and
+        ``vat_country`` (otherwise both become None).
         """
         self._require(InvoiceStatus.UNPAID, "change its VAT")
         return attrs.evolve(self, **_decided(self, decision))
@@ -703,7 +811,8 @@ class Invoice:
         *,
         number: str,
         issue_date: date,
-        reason: str = "Refund",
+        reason_code: CreditReason | str = CreditReason.REFUND,
+        reason: str = "",
         series: str = DEFAULT_CREDIT_NOTE_SERIES,
     ) -> tuple[Invoice, CreditNote]:
         """paid -> refunded, with the credit note that reverses this invoice.
@@ -711,6 +820,11 @@ class Invoice:
         The credit note has its own ``number`` in its own ``series``, refers
         to this invoice's number, repeats its lines and VAT treatment, and
         carries the negated totals.
+
+        Args:
+            reason_code: why, as a :class:`CreditReason` (translated on the PDF).
+            reason: optional free text printed after it as written (required
+                for :attr:`CreditReason.OTHER`).
         """
         self._transition(InvoiceStatus.REFUNDED)
         note = CreditNote(
@@ -718,6 +832,7 @@ class Invoice:
             series=series,
             issue_date=issue_date,
             invoice_number=self.number,
+            reason_code=reason_code,
             reason=reason,
             **{name: getattr(self, name) for name in _DOC_FIELDS},
         )
@@ -750,7 +865,13 @@ class Invoice:
 
 @attrs.frozen
 class CreditNote:
-    """A credit note reversing a refunded invoice; its totals are negative."""
+    """A credit note reversing a refunded invoice; its totals are negative.
+
+    ``reason_code`` says why (a :class:`CreditReason`, translated on the PDF);
+    ``reason`` is optional free text printed as written, required when the
+    code is :attr:`CreditReason.OTHER`. A text that only repeats the code's
+    English name ("Refund", the old default) is dropped.
+    """
 
     number: str = attrs.field(converter=_doc_number)
     issue_date: date = attrs.field(converter=_date)
@@ -760,15 +881,29 @@ class CreditNote:
     currency: str = attrs.field(converter=_currency)
     lines: tuple[InvoiceLine, ...] = attrs.field(converter=_lines)
     series: str = DEFAULT_CREDIT_NOTE_SERIES
-    reason: str = attrs.field(default="Refund", converter=_reason)
+    reason_code: CreditReason = attrs.field(default=CreditReason.REFUND, converter=_credit_reason)
+    reason: str = attrs.field(default="", converter=_reason_text)
     reverse_charge: bool = attrs.field(default=False, converter=_flag)
     vat_reason: str = attrs.field(default="", converter=_reason)
     vat_rounding: VatRounding = attrs.field(default=VatRounding.PER_RATE, converter=_rounding)
+    vat_rule: VatRule | None = attrs.field(default=None, converter=_vat_rule)
+    vat_country: str | None = attrs.field(default=None, converter=_optional_country)
     _totals: Totals | None = attrs.field(init=False, default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        if _CREDIT_REASON_TEXT.get(self.reason.casefold()) is self.reason_code:
+            object.__setattr__(self, "reason", "")
+        if self.reason_code is CreditReason.OTHER and not self.reason:
+            raise ValidationError(
+                "credit note reason code 'other' needs a free-text reason saying why"
+            )
         parse_number(self.series, self.number)
         _check_document(self)
+
+    @property
+    def service_period(self) -> tuple[date, date] | None:
+        """The span of the reversed lines' periods (Art. 226(7)), if they carry any."""
+        return service_period_of(self.lines)
 
     @property
     def totals(self) -> Totals:
@@ -790,12 +925,24 @@ class CreditNote:
             series=self.series,
             issue_date=self.issue_date.isoformat(),
             invoice_number=self.invoice_number,
+            reason_code=self.reason_code.value,
             reason=self.reason,
         )
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CreditNote:
+        """Inverse of :meth:`to_dict`.
+
+        A document written before reason codes existed carries only
+        ``reason`` text: an English code name ("Refund") becomes that code,
+        any other text is kept with the code ``other``.
+        """
+        if isinstance(data, Mapping) and "reason_code" not in data:
+            text = data.get("reason", "")
+            if isinstance(text, str) and text.strip():
+                code = _CREDIT_REASON_TEXT.get(text.strip().casefold(), CreditReason.OTHER)
+                data = {**data, "reason_code": code.value}
         return _doc_from_dict(cls, data, "credit_note", ("number", "issue_date", "invoice_number"))
 
 
@@ -814,6 +961,8 @@ class Quote:
     reverse_charge: bool = attrs.field(default=False, converter=_flag)
     vat_reason: str = attrs.field(default="", converter=_reason)
     vat_rounding: VatRounding = attrs.field(default=VatRounding.PER_RATE, converter=_rounding)
+    vat_rule: VatRule | None = attrs.field(default=None, converter=_vat_rule)
+    vat_country: str | None = attrs.field(default=None, converter=_optional_country)
     converted_to: str | None = None
     _totals: Totals | None = attrs.field(init=False, default=None, eq=False, repr=False)
 
@@ -837,6 +986,11 @@ class Quote:
     @property
     def legal_notes(self) -> tuple[str, ...]:
         return _legal_notes(self)
+
+    @property
+    def service_period(self) -> tuple[date, date] | None:
+        """The span of all line periods (Art. 226(7)), if lines carry periods."""
+        return service_period_of(self.lines)
 
     def is_expired(self, on: date) -> bool:
         """True after the last day of validity."""
@@ -916,6 +1070,8 @@ def _doc_dict(doc: Invoice | Quote | CreditNote, kind: str) -> dict[str, Any]:
         "lines": [line.to_dict() for line in doc.lines],
         "reverse_charge": doc.reverse_charge,
         "vat_reason": doc.vat_reason,
+        "vat_rule": None if doc.vat_rule is None else doc.vat_rule.value,
+        "vat_country": doc.vat_country,
         "vat_rounding": doc.vat_rounding.value,
         "legal_notes": list(doc.legal_notes),
         "totals": doc.totals.to_dict(),

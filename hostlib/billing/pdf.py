@@ -6,12 +6,17 @@ issue date, service period (and date of supply where set), seller and
 customer with names, addresses and VAT IDs, each line's description,
 quantity, unit price, VAT rate and net amount, net and VAT per rate, the
 totals, the due date of an invoice, the reverse-charge wording and the VAT
-reason where they apply, and for a credit note the invoice it corrects.
+treatment where they apply, and for a credit note the invoice it corrects
+and why.
 
 Labels are translated (en, de, ru: :data:`PDF_LANGUAGES`); dates, numbers,
 percentages and money are formatted by Babel for the full locale given
-(``"de_AT"`` uses German labels and Austrian formats). The VAT reason is
-printed as the document carries it (``vat.decide`` writes it in English).
+(``"de_AT"`` uses German labels and Austrian formats). The VAT treatment is
+written from the document's ``vat_rule`` in the same language, with its
+article citations (``_pdf_vat_wording``); the English ``vat_reason`` is
+printed only when no rule is known (documents built by hand, non-EU
+jurisdictions). A credit note's reason code is translated; its free text is
+printed as written.
 
 Layout: a typical invoice (up to about 25 one-line items) fits one page.
 Longer documents continue on further pages; each continuation page repeats
@@ -43,7 +48,16 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue
 
 from hostlib.billing._pdf_labels import LABELS, Labels
-from hostlib.billing.invoices import CreditNote, Invoice, InvoiceLine, InvoiceStatus, Party, Quote
+from hostlib.billing._pdf_vat_wording import vat_treatment
+from hostlib.billing.invoices import (
+    CreditNote,
+    CreditReason,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Party,
+    Quote,
+)
 from hostlib.billing.money import Money, UnitPrice
 from hostlib.errors import BillingError, ValidationError
 
@@ -190,11 +204,14 @@ def _span(period: tuple[date, date], locale: str) -> str:
     return str(format_interval(start, end, "yMMMd", locale=locale))
 
 
-def _period_of(lines: tuple[InvoiceLine, ...]) -> tuple[date, date] | None:
-    periods = [line.period for line in lines if line.period is not None]
-    if not periods:
-        return None
-    return (min(p[0] for p in periods), max(p[1] for p in periods))
+def _credit_reason(note: CreditNote, labels: Labels) -> str:
+    name = {
+        CreditReason.REFUND: labels.reason_refund,
+        CreditReason.CANCELLATION: labels.reason_cancellation,
+        CreditReason.PRICE_CORRECTION: labels.reason_price_correction,
+        CreditReason.OTHER: labels.reason_other,
+    }[note.reason_code]
+    return f"{name}: {note.reason}" if note.reason else name
 
 
 def _percent(rate: Decimal, locale: str) -> str:
@@ -253,18 +270,16 @@ def _content(document: object, labels: Labels, locale: str, language: str) -> _C
                 "invoice.numbered(last) first"
             )
         title, number = labels.invoice, document.number
-        period = document.service_period
     elif isinstance(document, Quote):
         title, number = labels.quote, document.number
-        period = _period_of(document.lines)
     elif isinstance(document, CreditNote):
         title, number = labels.credit_note, document.number
-        period = _period_of(document.lines)
     else:
         raise ValidationError(
             f"{type(document).__name__} cannot be rendered: give an Invoice, Quote or CreditNote"
         )
 
+    period = document.service_period
     meta: list[tuple[str, str]] = [
         (labels.number, number),
         (labels.issue_date, _day(document.issue_date, locale)),
@@ -288,13 +303,14 @@ def _content(document: object, labels: Labels, locale: str, language: str) -> _C
         meta.append((labels.valid_until, _day(document.valid_until, locale)))
     else:
         meta.append((labels.corrects_invoice, document.invoice_number))
-        meta.append((labels.credit_reason, document.reason))
+        meta.append((labels.credit_reason, _credit_reason(document, labels)))
         notes.append(labels.credit_note_for.format(number=document.invoice_number))
 
     if document.reverse_charge:
         notes.append(labels.reverse_charge)
-    if document.vat_reason:
-        notes.append(f"{labels.vat_treatment}: {document.vat_reason}")
+    treatment = vat_treatment(document, language, locale) or document.vat_reason
+    if treatment:
+        notes.append(f"{labels.vat_treatment}: {treatment}")
     if isinstance(document, Invoice):
         notes.extend(document.notes)
 

@@ -9,6 +9,7 @@ public name is importable from this package; ``vat`` is the VAT module::
 from hostlib.billing import vat
 from hostlib.billing.invoices import (
     CreditNote,
+    CreditReason,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -27,6 +28,7 @@ from hostlib.billing.vat import VatDecision
 
 __all__ = [
     "CreditNote",
+    "CreditReason",
     "DataUnit",
     "ExchangeRate",
     "ExchangeRates",

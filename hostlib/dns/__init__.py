@@ -1,0 +1,1 @@
+"""Reverse DNS (PTR) management."""

@@ -480,8 +480,11 @@ class TrafficStore:
         import rrdtool
 
         for index, (path, values) in enumerate(jobs):
+            # The bindings crash the process (SIGSEGV) on one update with
+            # about 120,000 values; a backfill goes in slices.
             try:
-                rrdtool.update(str(path), *values)
+                for first in range(0, len(values), _VALUES_PER_CALL):
+                    rrdtool.update(str(path), *values[first : first + _VALUES_PER_CALL])
             except rrdtool.OperationalError as exc:
                 errors[index] = map_rrd_error(exc, path, "update")
         return errors
@@ -772,6 +775,7 @@ class TrafficStore:
 
 
 _LINE_LIMIT = 4000
+_VALUES_PER_CALL = 10_000
 
 
 def _chunks(head: str, values: list[str]) -> Iterator[str]:

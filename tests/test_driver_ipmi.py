@@ -8,6 +8,7 @@ an independent client reading back what the driver set, and the reverse.
 from __future__ import annotations
 
 import gc
+import socket
 import statistics
 import threading
 import time
@@ -21,7 +22,7 @@ import pytest
 from hostlib.drivers import _pyghmi_io, power_driver, registered_drivers
 from hostlib.drivers.base import BootDevice, PowerDriver, PowerState
 from hostlib.drivers.faults import FaultPlan
-from hostlib.drivers.ipmi import IpmiPowerDriver
+from hostlib.drivers.ipmi import IpmiPowerDriver, _first_to_answer
 from hostlib.drivers.simulator import SimulatedBMC, SimulatedRack
 from hostlib.errors import (
     AuthenticationError,
@@ -274,14 +275,24 @@ def test_bmc_that_claims_suite_17_but_speaks_sha1() -> None:
 
 
 def _pyghmi_sessions() -> list[Any]:
+    return [sess for _, sess in _pyghmi_tables()]
+
+
+def _pyghmi_tables() -> list[tuple[str, Any]]:
+    """(table, session) for every session in pyghmi's class-level tables."""
     from pyghmi.ipmi.private import session
 
-    found = list(session.Session.keepalive_sessions)
-    found += list(session.Session.waiting_sessions)
-    found += list(session.Session.initting_sessions.values())
-    for by_port in list(session.Session.bmc_handlers.values()):
-        found += list(by_port.values())
+    cls = session.Session
+    found = [("keepalive_sessions", s) for s in list(cls.keepalive_sessions)]
+    found += [("waiting_sessions", s) for s in list(cls.waiting_sessions)]
+    found += [("initting_sessions", s) for s in list(cls.initting_sessions.values())]
+    for by_port in list(cls.bmc_handlers.values()):
+        found += [("bmc_handlers", s) for s in list(by_port.values())]
     return found
+
+
+def _tables_holding(sess: Any) -> list[str]:
+    return [table for table, s in _pyghmi_tables() if s is sess]
 
 
 # -- errors -------------------------------------------------------------------
@@ -402,6 +413,47 @@ def test_password_never_shown(bmc: SimulatedBMC) -> None:
         chain = chain.__cause__
 
 
+# -- host names -----------------------------------------------------------------
+
+
+def test_host_name_is_resolved_by_the_driver(bmc: SimulatedBMC) -> None:
+    drv = IpmiPowerDriver(
+        host="localhost", port=bmc.port, username="admin", password="secret", timeout=2.0
+    )
+    assert drv.status() is PowerState.OFF  # /etc/hosts: no DNS traffic
+    assert drv.host == "localhost"
+    assert drv._session.bmc == "127.0.0.1"  # pyghmi got the address, not the name
+    drv.close()
+    assert not [s for s in _pyghmi_sessions() if s.bmc == "localhost"]
+
+
+def test_unresolvable_host_name_is_unreachable_at_once() -> None:
+    # .invalid never resolves (RFC 6761): at most one query to the local resolver.
+    drv = IpmiPowerDriver(
+        host="no-such-bmc.invalid", port=623, username="admin", password="secret", timeout=5.0
+    )
+    start = time.monotonic()
+    with pytest.raises(UnreachableError, match=r"resolve.*'no-such-bmc\.invalid'") as info:
+        drv.status()
+    assert time.monotonic() - start < 1.0
+    assert not info.value.retryable  # the resolver's answer; not retried
+    assert "secret" not in str(info.value)
+    _eventually(lambda: not [t for t in _workers() if "no-such-bmc" in t.name], within=0.5)
+
+
+def test_first_address_to_answer_a_ping_is_used(bmc: SimulatedBMC) -> None:
+    # What pyghmi did for a name with several addresses: keep the one that answers.
+    v4, v6 = (socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")
+    assert _first_to_answer([v6, v4], bmc.port, 1.0) == "127.0.0.1"
+    assert _first_to_answer([v4, v6], bmc.port, 1.0) == "127.0.0.1"
+    with SimulatedBMC(username="admin", password="secret", host="::1") as v6_bmc:
+        assert _first_to_answer([v4, v6], v6_bmc.port, 1.0) == "::1"
+    # Nobody answers: the first, and the login says what is wrong.
+    start = time.monotonic()
+    assert _first_to_answer([v6, (socket.AF_INET, "127.0.0.2")], bmc.port, 0.2) == "::1"
+    assert time.monotonic() - start < 0.5
+
+
 # -- sessions ------------------------------------------------------------------
 
 
@@ -464,7 +516,7 @@ def test_driver_dropped_without_close_logs_out(bmc: SimulatedBMC) -> None:
     gc.collect()
     assert dropped() is None
     _eventually(lambda: bmc.stats.sessions_active == 0)
-    _eventually(lambda: sess not in _pyghmi_sessions())
+    _eventually(lambda: not _tables_holding(sess))
     assert sess.broken
 
 
@@ -473,7 +525,8 @@ def test_close_leaves_nothing_in_pyghmi_tables(bmc: SimulatedBMC) -> None:
     drv.status()
     sess = drv._session
     drv.close()
-    assert sess not in _pyghmi_sessions()
+    # pyghmi's tables are also worked on by whichever thread runs its I/O loop.
+    _eventually(lambda: not _tables_holding(sess))
     _eventually(lambda: bmc.stats.sessions_active == 0)  # Close Session is not awaited
 
 

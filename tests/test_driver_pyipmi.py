@@ -402,6 +402,16 @@ def test_host_name_is_resolved(ipmi_sim: IpmiSim, made: list[PyIpmiPowerDriver])
     assert d.status() is PowerState.OFF
 
 
+def test_unresolvable_host_name_is_unreachable_at_once(interface: Interface) -> None:
+    # .invalid never resolves (RFC 6761): at most one query to the local resolver.
+    d = PyIpmiPowerDriver(
+        host="no-such-bmc.invalid", password="secret", interface=interface, timeout=5.0
+    )
+    with within(1.0), pytest.raises(UnreachableError, match="resolve") as info:
+        d.status()
+    assert not info.value.retryable
+
+
 def test_ipv6_loopback(tmp_path: Path, interface: Interface) -> None:
     with run_ipmi_sim(tmp_path / "v6", host="::1") as sim:
         with _driver_for(sim, interface=interface) as d:

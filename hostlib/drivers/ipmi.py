@@ -87,7 +87,10 @@ keeps it so.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
+import select
+import socket
 import threading
 import time
 import weakref
@@ -100,6 +103,7 @@ from pyghmi.ipmi.private import session as pyghmi_session
 from pyghmi.ipmi.private import util as pyghmi_util
 
 from hostlib.drivers import _pyghmi_io
+from hostlib.drivers import _rmcp as rmcp
 from hostlib.drivers.base import BasePowerDriver, BootDevice, Deadline, PowerAction, PowerState
 from hostlib.errors import (
     AuthenticationError,
@@ -291,6 +295,87 @@ def _unfile(sess: Any) -> None:
             table.pop(key, None)
 
 
+def _lookup(host: str, port: int, wait: float) -> list[tuple[int, str]]:
+    """Resolve ``host`` to (family, address) pairs, waiting at most ``wait`` seconds.
+
+    ``getaddrinfo`` cannot be interrupted, so it runs in a daemon thread of
+    its own that is left behind if the resolver hangs.
+
+    Raises:
+        OSError: the name does not resolve (``socket.gaierror``).
+        TimeoutError: no answer from the resolver within ``wait``.
+    """
+    done = threading.Event()
+    outcome: list[Any] = []
+
+    def lookup() -> None:
+        try:
+            outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM))
+        except OSError as exc:
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=lookup, name=f"hostlib-resolve {host}", daemon=True).start()
+    if not done.wait(wait):
+        raise TimeoutError(f"no answer from the resolver within {wait:g} s")
+    if isinstance(outcome[0], OSError):
+        raise outcome[0]
+    found: list[tuple[int, str]] = []
+    for family, _, _, _, sockaddr in outcome[0]:
+        entry = (int(family), str(sockaddr[0]))
+        if entry not in found and family in (socket.AF_INET, socket.AF_INET6):
+            found.append(entry)
+    if not found:
+        raise socket.gaierror(socket.EAI_NONAME, "no IPv4 or IPv6 address")
+    return found
+
+
+def _first_to_answer(candidates: Sequence[tuple[int, str]], port: int, wait: float) -> str:
+    """Return the address among ``candidates`` whose BMC answers an ASF ping first.
+
+    pyghmi, given a name, sends its first packet to every address and keeps
+    the one that answers; given an address from the driver it cannot, so
+    the driver does the same with an RMCP presence ping. Without any answer
+    within ``wait``, the first address is returned (the login then reports
+    what is wrong).
+    """
+    if len(candidates) == 1:
+        return candidates[0][1]
+    socks: dict[socket.socket, str] = {}
+    try:
+        for tag, (family, address) in enumerate(candidates):
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+            socks[sock] = address
+            with contextlib.suppress(OSError):  # e.g. no IPv6 route
+                sock.sendto(rmcp.encode_asf_ping(tag), (address, port))
+        end = time.monotonic() + wait
+        while (left := end - time.monotonic()) > 0:
+            ready, _, _ = select.select(list(socks), (), (), left)
+            for sock in ready:
+                try:
+                    data = sock.recv(512)
+                    msg_type, _ = rmcp.decode_asf(data)
+                except (OSError, rmcp.PacketError):
+                    continue  # ICMP port unreachable, or not a pong
+                if msg_type == rmcp.ASF_PONG:
+                    return socks[sock]
+            if not ready:
+                break
+    finally:
+        for sock in socks:
+            sock.close()
+    return candidates[0][1]
+
+
+# getaddrinfo's "this name has no address" (as opposed to "try again").
+_NO_SUCH_NAME = frozenset(
+    code
+    for code in (getattr(socket, "EAI_NONAME", None), getattr(socket, "EAI_NODATA", None))
+    if code is not None
+)
+
+
 class _Slot:
     """The driver's pyghmi session, kept apart so a finalizer can reach it."""
 
@@ -412,6 +497,9 @@ class IpmiPowerDriver(BasePowerDriver):
         self._suite: int | None = None
         self._last_used = 0.0
         self._reply_time = 0.0
+        # What pyghmi is given: the host itself if it is an address, else
+        # the address it resolved to at the last login.
+        self._bmc_address = self._host
         _pyghmi_io.install()
 
     @property
@@ -583,6 +671,8 @@ class IpmiPowerDriver(BasePowerDriver):
         return value
 
     def _late(self, what: str, call: _Call, deadline: Deadline, session: bool) -> DriverError:
+        if call.phase == "resolve":
+            return self._unresolved(f"no answer from the resolver within {deadline.seconds:g} s")
         sess = call.session if call.session is not None else self._initting()
         answered = sess is not None and getattr(sess, "sockaddr", None) is not None
         if session and call.phase == "login" and not answered:
@@ -618,14 +708,14 @@ class IpmiPowerDriver(BasePowerDriver):
                 self._session = None
 
     def _initting(self) -> Any:
-        key = (self._host, self.username, self._password.reveal(), self.port, None)
+        key = (self._bmc_address, self.username, self._password.reveal(), self.port, None)
         return pyghmi_session.Session.initting_sessions.get(key)
 
     def _forget_initting(self) -> None:
         # pyghmi files a session under this key while it logs in and never
         # removes it (it deletes with the user name as bytes); a later login
         # with the same credentials would be handed that dead session.
-        key = (self._host, self.username, self._password.reveal(), self.port, None)
+        key = (self._bmc_address, self.username, self._password.reveal(), self.port, None)
         stale = pyghmi_session.Session.initting_sessions.get(key)
         if stale is not None and (stale.broken or stale.logged):
             pyghmi_session.Session.initting_sessions.pop(key, None)
@@ -652,7 +742,7 @@ class IpmiPowerDriver(BasePowerDriver):
     def _on_session(
         self, call: _Call, deadline: Deadline, netfn: int, cmd: int, data: bytes, what: str
     ) -> bytes:
-        sess, reused = self._current_session(call)
+        sess, reused = self._current_session(call, deadline)
         try:
             if reused and not call.verified:
                 # A session kept from an earlier call may have been forgotten
@@ -670,7 +760,7 @@ class IpmiPowerDriver(BasePowerDriver):
             self._discard(sess)
             exc = lost
             if reused and not call.cancelled and deadline.remaining() > 0:
-                sess, _ = self._current_session(call)
+                sess, _ = self._current_session(call, deadline)
                 try:
                     return self._command(call, sess, netfn, cmd, data, what)
                 except _SessionLost as again:
@@ -734,7 +824,7 @@ class IpmiPowerDriver(BasePowerDriver):
             self._reply_time = max(seconds, self._reply_time * 0.5)
             self._last_used = time.monotonic()
 
-    def _current_session(self, call: _Call) -> tuple[Any, bool]:
+    def _current_session(self, call: _Call, deadline: Deadline) -> tuple[Any, bool]:
         now = time.monotonic()
         with self._state:
             sess = self._session
@@ -752,7 +842,7 @@ class IpmiPowerDriver(BasePowerDriver):
             except Exception as exc:
                 log.debug("logout of an idle session to %s: %s", self._endpoint(), exc)
         start = time.monotonic()
-        sess = self._login(call)
+        sess = self._login(call, deadline)
         with self._state:
             self._session = sess
             self._last_used = time.monotonic()
@@ -760,7 +850,45 @@ class IpmiPowerDriver(BasePowerDriver):
             self._reply_time = (self._last_used - start) / 4
         return sess, False
 
-    def _login(self, call: _Call) -> Any:
+    def _resolve(self, call: _Call, deadline: Deadline) -> str:
+        """Return the address to give pyghmi, resolving the host within ``deadline``.
+
+        pyghmi resolves names itself, unbounded, inside its constructor.
+
+        Raises:
+            UnreachableError: the name does not resolve, or not in time.
+        """
+        try:
+            ipaddress.ip_address(self._host)
+        except ValueError:
+            pass
+        else:
+            return self._host
+        call.phase = "resolve"
+        try:
+            found = _lookup(self._host, self.port, deadline.remaining())
+        except TimeoutError as exc:
+            raise self._unresolved(
+                f"no answer from the resolver within {deadline.seconds:g} s"
+            ) from exc
+        except OSError as exc:
+            error = self._unresolved(exc.strerror or str(exc))
+            if isinstance(exc, socket.gaierror) and exc.errno in _NO_SUCH_NAME:
+                error.retryable = False  # the resolver's answer, not a failure to get one
+            raise error from exc
+        # A short share of what is left: a BMC answers a ping within milliseconds.
+        return _first_to_answer(found, self.port, min(0.5, deadline.remaining() / 4))
+
+    def _unresolved(self, why: str) -> UnreachableError:
+        return UnreachableError(
+            f"cannot resolve the BMC host name {self._host!r} ({why}): check the name "
+            "and the resolver, or give the BMC's IP address",
+            host=self._host,
+        )
+
+    def _login(self, call: _Call, deadline: Deadline) -> Any:
+        address = self._resolve(call, deadline)
+        self._bmc_address = address
         call.phase = "login"
         suites = list(self.cipher_suites)
         if self._suite in suites:
@@ -775,7 +903,7 @@ class IpmiPowerDriver(BasePowerDriver):
             sess: Any = None
             try:
                 sess = cls(
-                    bmc=self._host,
+                    bmc=address,
                     userid=self.username,
                     password=self._password.reveal(),
                     port=self.port,

@@ -604,23 +604,39 @@ class PyIpmiPowerDriver(BasePowerDriver):
             return _Addr(family, str(ip))
         # getaddrinfo cannot be interrupted: run it aside and wait at most the deadline.
         result: list[Any] = []
+        failure: list[OSError] = []
         done = threading.Event()
 
         def lookup() -> None:
             try:
                 result.extend(socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM))
-            except OSError:
-                pass
+            except OSError as exc:
+                failure.append(exc)
             finally:
                 done.set()
 
         threading.Thread(target=lookup, name=f"resolve {self.host}", daemon=True).start()
-        if not done.wait(deadline.remaining()) or not result:
+        if not done.wait(deadline.remaining()):
             raise UnreachableError(
-                f"cannot resolve BMC host name {self.host!r} within {self.timeout:g} s; "
-                "check the name or give an IP address",
+                f"cannot resolve BMC host name {self.host!r} within {self.timeout:g} s "
+                "(no answer from the resolver); check the resolver or give an IP address",
                 host=self.host,
             )
+        if not result:
+            why = (failure[0].strerror or str(failure[0])) if failure else "no address"
+            error = UnreachableError(
+                f"cannot resolve BMC host name {self.host!r} ({why}); check the name "
+                "or give an IP address",
+                host=self.host,
+            )
+            no_such_name = {
+                getattr(socket, "EAI_NONAME", None),
+                getattr(socket, "EAI_NODATA", None),
+            }
+            if failure and isinstance(failure[0], socket.gaierror):
+                # "No such name" is the resolver's answer: trying again cannot help.
+                error.retryable = failure[0].errno not in no_such_name
+            raise error from (failure[0] if failure else None)
         family, _, _, _, sockaddr = result[0]
         return _Addr(family, str(sockaddr[0]))
 

@@ -161,7 +161,9 @@ def _totals(total_in: float, total_out: float) -> TrafficTotals:
     return TrafficTotals(inbound=round(total_in), outbound=round(total_out))
 
 
-def total_bytes(path: str, start: int, end: int, *, daemon: str | None = None) -> TrafficTotals:
+def total_bytes(
+    path: str, start: int | datetime, end: int | datetime, *, daemon: str | None = None
+) -> TrafficTotals:
     """Bytes in and out over the known 5-minute samples ending in ``(start, end]``.
 
     Args:
@@ -182,8 +184,8 @@ def total_bytes(path: str, start: int, end: int, *, daemon: str | None = None) -
 
 def billing_figures(
     path: str,
-    start: int,
-    end: int,
+    start: int | datetime,
+    end: int | datetime,
     p: float = 95,
     direction: Direction = "max",
     *,
@@ -217,8 +219,8 @@ def billing_figures(
 
 def percentile(
     path: str,
-    start: int,
-    end: int,
+    start: int | datetime,
+    end: int | datetime,
     p: float = 95,
     direction: Direction = "max",
     *,

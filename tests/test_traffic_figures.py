@@ -176,10 +176,8 @@ def _rrd_index(n: int, p: float) -> int:
 
 
 def test_percentile_equals_vdef_percentnan_where_ranks_agree(gappy: Path) -> None:
-    # (T0, T0+60 slots]: in has 55 known samples; 55 mod 20 = 15, the ranks differ.
-    # (T0+5, T0+25 slots]: in has 18 known samples; 18 mod 20 = 18, they differ too.
-    # (T0, T0+40 slots]: in has 37 known (mod 20 = 17: differ); out has 39 (19: differ)
-    # (T0+20, T0+40 slots]: out has 19 known... so search a window where they agree.
+    # windows (T0, T0 + w slots] for growing w: find one where librrd's rank
+    # rule and nearest rank pick the same sample, and one where they do not
     agree = differ = None
     for width in range(10, 60):
         start, end = T0, T0 + width * 300
@@ -406,6 +404,18 @@ def test_rrdcached_reads_see_queued_writes(rrdcached: RRDCached) -> None:
     assert figures.totals == TrafficTotals(sum(2 * k - 1 for k in range(1, 13)) * 300, 12 * 300)
     assert figures.percentile_bps == 23 * 8
     assert total_bytes(str(path), start, end) == figures.totals  # flushed by the read
+    # a daemon that cannot be reached is an error, never a silently stale figure
+    gone = f"unix:{rrdcached.workdir / 'no-such-socket'}"
+    with pytest.raises(HostlibError, match="rrdcached"):
+        total_bytes(str(path), start, end, daemon=gone)
+    with pytest.raises(HostlibError, match="rrdcached"):
+        fetch_samples(str(path), start, end, daemon=gone)
+    # a missing file through the daemon is still "not found"
+    missing = str(rrdcached.base_dir / "missing.rrd")
+    with pytest.raises(NotFoundError, match="does not exist"):
+        percentile(missing, start, end, daemon=rrdcached.address)
+    with pytest.raises(NotFoundError, match="does not exist"):
+        fetch_samples(missing, start, end, daemon=rrdcached.address)
 
 
 def test_rank_arithmetic() -> None:

@@ -20,6 +20,9 @@ nothing (only PRINTs, so librrd renders no image) and computes in C:
   when ``PERCENTNAN`` meets no known value; ``PERCENT`` always sorts every
   row. If the window has gaps and the index missed, a second call asks for
   the exact index now that the count is known;
+* with rrdcached, an explicit flush first: librrd 1.7.2 reads the file
+  directly, without the queued updates and without an error, when the
+  daemon cannot be reached; the flush fails loudly instead;
 * a one-row probe DEF whose ``STEPWIDTH`` must be 300: if librrd took the
   rows from a coarser archive (window older than the 5-minute archive
   keeps), the figures would be computed on consolidated data, so that is
@@ -116,6 +119,11 @@ def _rrd() -> Any:
 def map_rrd_error(exc: Exception, path: str, daemon: str | None) -> HostlibError:
     """The hostlib error for an rrdtool binding error on ``path``."""
     text = str(exc).strip()
+    if "Unable to connect" in text:
+        return HostlibError(
+            f"rrdcached at {daemon!r} failed reading {path}: {text}; check that the daemon "
+            "runs and that its address is right"
+        )
     if "No such file" in text:
         return NotFoundError(
             f"traffic file {path} does not exist: create it first (TrafficStore.create)"
@@ -125,15 +133,27 @@ def map_rrd_error(exc: Exception, path: str, daemon: str | None) -> HostlibError
             f"traffic file {path} has no data source {DS_IN!r} or {DS_OUT!r} ({text}): "
             "it was not created by hostlib; recreate it with TrafficStore.create"
         )
-    if "rrdcached" in text or "daemon" in text:
-        return HostlibError(
-            f"rrdcached at {daemon!r} failed reading {path}: {text}; check that the daemon "
-            "runs and that its address is right"
-        )
+    via = "" if daemon is None else f" through rrdcached at {daemon!r}"
     return HostlibError(
-        f"rrdtool cannot read traffic file {path}: {text}; if the file is damaged, "
+        f"rrdtool cannot read traffic file {path}{via}: {text}; if the file is damaged, "
         "restore it from backup or recreate it"
     )
+
+
+def _flush(path: str, daemon: str | None) -> None:
+    # librrd 1.7.2 graph and fetch fall back to reading the file silently
+    # when the daemon cannot be reached, i.e. without the queued updates; an
+    # explicit flush fails loudly instead (and leaves nothing queued to miss)
+    if daemon is None:
+        return
+    rrdtool = _rrd()
+    try:
+        rrdtool.flushcached("--daemon", daemon, path)
+    except (rrdtool.OperationalError, rrdtool.ProgrammingError) as exc:
+        if "Unable to connect" in str(exc):
+            raise map_rrd_error(exc, path, daemon) from exc
+        # anything else (e.g. no such file, garbled by the bindings) is
+        # reported precisely by the read that follows
 
 
 def _escape(path: str) -> str:
@@ -244,6 +264,7 @@ def graph_figures(
 ) -> RawFigures:
     """Totals and (when ``p`` is given) the nearest-rank percentile, computed in librrd."""
     s, e, slots = slot_bounds(start, end)
+    _flush(path, daemon)
     if slots == 0:
         # no slot ends in the window; still open the file so a missing or
         # damaged one is reported the same way
@@ -305,6 +326,7 @@ def fetch_samples(path: str, start: int, end: int, *, daemon: str | None) -> lis
         HostlibError: the file cannot be read.
     """
     s, e, slots = slot_bounds(start, end)
+    _flush(path, daemon)
     if slots == 0:
         return []
     args = ["AVERAGE", "--start", str(s), "--end", str(e - 1)]

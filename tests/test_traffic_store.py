@@ -20,6 +20,7 @@ import pytest
 
 from hostlib.errors import ConflictError, NotFoundError, ValidationError
 from hostlib.traffic import layout
+from hostlib.traffic.figures import Direction
 from hostlib.traffic.store import (
     DaemonError,
     DamagedFileError,
@@ -553,6 +554,8 @@ def test_missing_file_is_not_found(store: TrafficStore, tmp_path: Path) -> None:
         lambda: store.samples("ghost", T, T + STEP),
         lambda: store.graph("ghost", Period.DAY, tmp_path / "g.png"),
         lambda: store.flush("ghost"),
+        lambda: store.total_bytes("ghost", T, T + STEP),
+        lambda: store.percentile("ghost", T, T + STEP),
     ):
         with pytest.raises(NotFoundError, match="no traffic file for server 'ghost'"):
             call()
@@ -577,6 +580,8 @@ def test_damaged_file_is_reported_and_left_alone(store: TrafficStore, damage: st
         lambda: store.samples("d", T, T + STEP),
         lambda: store.graph("d", Period.DAY, store.root / "d.png", end=T + DAY),
         lambda: store.update("d", T + STEP, 1, 1),
+        lambda: store.total_bytes("d", T, T + STEP),
+        lambda: store.percentile("d", T, T + STEP),
     ):
         with pytest.raises(DamagedFileError, match="is damaged"):
             call()
@@ -612,3 +617,54 @@ def test_samples_window_is_half_open(store: TrafficStore) -> None:
     got = store.samples("h", T + STEP + 1, T + 4 * STEP - 1)
     assert [s.end for s in got] == [T + 2 * STEP, T + 3 * STEP]
     assert math.isclose(sum(s.in_bytes_s or 0 for s in got) * STEP, 1_500_000)
+
+
+# -- billing figures through the store ----------------------------------------
+
+
+def pick(sample: Sample, direction: Direction) -> float:
+    a, b = sample.in_bytes_s, sample.out_bytes_s
+    assert a is not None
+    assert b is not None
+    return {"in": a, "out": b, "max": max(a, b), "sum": a + b}[direction]
+
+
+def nearest_rank(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(math.ceil(p / 100 * len(ordered)), 1) - 1]
+
+
+@pytest.mark.parametrize("daemon", [False, True])
+def test_figures_agree_with_the_samples(tmp_path: Path, rrdcached: RRDCached, daemon: bool) -> None:
+    store = (
+        TrafficStore(rrdcached.base_dir, daemon=rrdcached.address)
+        if daemon
+        else TrafficStore(tmp_path)
+    )
+    store.create("f", start=T - STEP)
+    rates: list[tuple[float | None, float | None]] = [
+        (KB * ((i * 37) % 101), KB * ((i * 53) % 89)) for i in range(288)
+    ]
+    rows = feed(store, "f", rates)
+    for k in (50, 51, 52, 200):  # unknown slots: counters not read
+        rows[k] = ("f", rows[k][1], None, None)
+    assert store.update_many(rows).ok
+    for start, end in ((T, T + DAY), (T + 7 * STEP, T + 100 * STEP), (T + 1, T + DAY - 1)):
+        got = cli_fetch(store.path("f"), start, end) if not daemon else None
+        samples = store.samples("f", start, end)
+        if got is not None:
+            assert [(s.end, s.in_bytes_s, s.out_bytes_s) for s in samples] == got
+        known = [s for s in samples if s.in_bytes_s is not None and s.out_bytes_s is not None]
+        assert len(known) < len(samples)
+        totals = store.total_bytes("f", start, end)
+        assert totals.inbound == round(sum(s.in_bytes_s or 0 for s in samples) * STEP)
+        assert totals.outbound == round(sum(s.out_bytes_s or 0 for s in samples) * STEP)
+        directions: tuple[Direction, ...] = ("in", "out", "max", "sum")
+        for direction in directions:
+            want = nearest_rank([8 * pick(s, direction) for s in known], 95)
+            assert store.percentile("f", start, end, 95, direction) == pytest.approx(want)
+    assert store.percentile("f", T, T + DAY) == store.percentile("f", T, T + DAY, 95, "max")
+    with pytest.raises(ValidationError, match="in the future"):
+        store.total_bytes("f", T, NOW + DAY)
+    with pytest.raises(ValidationError, match="not before end"):
+        store.percentile("f", T + DAY, T)

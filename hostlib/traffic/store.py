@@ -48,12 +48,12 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from hostlib.errors import HostlibError, NotFoundError, ValidationError
-from hostlib.traffic import layout
+from hostlib.traffic import figures, layout
 from hostlib.traffic._store_errors import (
     DaemonError,
     DamagedFileError,
@@ -61,6 +61,7 @@ from hostlib.traffic._store_errors import (
     map_rrd_error,
 )
 from hostlib.traffic._store_rrdcached import RRDCachedClient
+from hostlib.traffic.figures import Direction, TrafficTotals
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,6 +74,7 @@ __all__ = [
     "Series",
     "StorageError",
     "TrafficStore",
+    "TrafficTotals",
     "UpdateFailure",
     "UpdateReport",
     "to_epoch",
@@ -686,8 +688,8 @@ class TrafficStore:
         end: int | datetime | None = None,
         width: int = 800,
         height: int = 300,
-        percentile: int | None = None,
-        direction: Literal["in", "out", "max", "sum"] = "max",
+        percentile: float | None = None,
+        direction: Direction = "max",
     ) -> Path:
         """Draw ``name``'s traffic over ``period`` into a PNG of ``width`` x ``height`` pixels.
 
@@ -724,11 +726,15 @@ class TrafficStore:
         out = Path(path).absolute()
         rule: list[str] = []
         if percentile is not None:
-            line = self._line_value(name, begin, finish, percentile, direction)
-            rule = [
-                f"HRULE:{line!r}#CC0000:{percentile}th percentile "
-                f"({direction}, nearest rank of 5-min samples)\\: {_human_bps(line)}"
-            ]
+            try:
+                line = self.percentile(name, begin, finish, percentile, direction)
+            except NotFoundError:  # the file exists: no known sample in the window
+                rule = [f"COMMENT:{percentile:g}th percentile\\: no known 5-minute sample"]
+            else:
+                rule = [
+                    f"HRULE:{line!r}#CC0000:{percentile:g}th percentile "
+                    f"({direction}, nearest rank of 5-min samples)\\: {_human_bps(line)}"
+                ]
         args = [
             str(out),
             "--imgformat",
@@ -764,24 +770,60 @@ class TrafficStore:
             raise map_rrd_error(exc, source, "graph") from exc
         return out
 
-    def _line_value(self, name: str, begin: int, finish: int, p: int, direction: str) -> float:
-        # Nearest rank over the known 5-minute samples; replaced by
-        # figures.percentile once that lands.
-        values: list[float] = []
-        for sample in self.samples(name, begin, finish):
-            a, b = sample.in_bytes_s, sample.out_bytes_s
-            pick = {
-                "in": a,
-                "out": b,
-                "max": None if a is None or b is None else max(a, b),
-                "sum": None if a is None or b is None else a + b,
-            }[direction]
-            if pick is not None:
-                values.append(pick * 8.0)
-        if not values:
-            return math.nan
-        values.sort()
-        return values[max(math.ceil(p / 100 * len(values)), 1) - 1]
+    # -- billing figures (hostlib.traffic.figures) ---------------------------
+
+    def total_bytes(self, name: str, start: int | datetime, end: int | datetime) -> TrafficTotals:
+        """Bytes in and out over the known 5-minute samples ending in ``(start, end]``.
+
+        Unknown samples (gaps, resets, wraps, spikes) count as no traffic;
+        see :func:`hostlib.traffic.figures.total_bytes`.
+
+        Raises:
+            ValidationError: bad name or window (start not before end, future
+                end, naive datetime).
+            NotFoundError: no file for ``name``, or the window is older than
+                the 5-minute archive.
+            StorageError: damaged file (DamagedFileError) or daemon failure.
+        """
+        begin, finish = self._window(start, end)
+        path = self.flush(name)
+        try:
+            return figures.total_bytes(str(path), begin, finish, daemon=self.daemon)
+        except (NotFoundError, ValidationError):
+            raise
+        except HostlibError:
+            self._archives(path)  # a damaged file raises DamagedFileError here
+            raise
+
+    def percentile(
+        self,
+        name: str,
+        start: int | datetime,
+        end: int | datetime,
+        p: float = 95,
+        direction: Direction = "max",
+    ) -> float:
+        """The ``p``-th percentile in bit/s of ``name``'s 5-minute samples in ``(start, end]``.
+
+        Nearest rank over the known samples (the billing convention: drop
+        the top ``100 - p`` %, bill the highest left); ``direction`` is
+        ``"in"``, ``"out"``, ``"max"`` (the larger of the two per sample, the
+        default) or ``"sum"``. See :func:`hostlib.traffic.figures.percentile`.
+
+        Raises:
+            ValidationError: bad name, window, ``p`` or direction.
+            NotFoundError: no file for ``name``, or no known sample in the window.
+            StorageError: damaged file (DamagedFileError) or daemon failure.
+        """
+        begin, finish = self._window(start, end)
+        path = self.flush(name)
+        try:
+            return figures.percentile(str(path), begin, finish, p, direction, daemon=self.daemon)
+        except (NotFoundError, ValidationError):
+            raise
+        except HostlibError:
+            self._archives(path)  # a damaged file raises DamagedFileError here
+            raise
 
 
 _LINE_LIMIT = 4000

@@ -20,8 +20,11 @@ never reach a caller unwrapped::
     │                            after every retry
     ├── DNSError                 a DNS server or zone file failed
     │   └── DNSUpdateRefused     the server refused an update
-    └── BillingError             an illegal billing operation
-        └── PaymentError         a payment could not be taken
+    ├── BillingError             an illegal billing operation
+    │   └── PaymentError         a payment could not be taken
+    └── StorageError             an RRD file or rrdcached failed
+        ├── DamagedFileError     the file is not a readable RRD file
+        └── DaemonError          rrdcached unreachable or answering nonsense
 
 Messages say what was wrong and how to fix it. They never contain a
 password, key or other secret.
@@ -36,12 +39,15 @@ __all__ = [
     "ConflictError",
     "DNSError",
     "DNSUpdateRefused",
+    "DaemonError",
+    "DamagedFileError",
     "DriverError",
     "HostlibError",
     "NotFoundError",
     "OperationTimeout",
     "PaymentError",
     "PermissionDenied",
+    "StorageError",
     "UnreachableError",
     "UnsupportedOperation",
     "ValidationError",
@@ -123,3 +129,15 @@ class BillingError(HostlibError):
 
 class PaymentError(BillingError):
     """A payment could not be taken."""
+
+
+class StorageError(HostlibError):
+    """An RRD file or the rrdcached daemon could not do what was asked."""
+
+
+class DamagedFileError(StorageError):
+    """The file exists but is not a readable RRD file (truncated, overwritten)."""
+
+
+class DaemonError(StorageError):
+    """rrdcached could not be reached or answered something unexpected."""

@@ -24,6 +24,9 @@ MODULES = [
     "hostlib.billing.vat",
     "hostlib.billing.invoices",
     "hostlib.billing.usage",
+    "hostlib.traffic",
+    "hostlib.traffic.store",
+    "hostlib.traffic.figures",
 ]
 
 

@@ -11,6 +11,7 @@ import click
 from hostlib import __version__
 from hostlib.cli.billing import billing
 from hostlib.cli.power import power
+from hostlib.cli.traffic import traffic
 
 __all__ = ["main"]
 
@@ -23,3 +24,4 @@ def main() -> None:
 
 main.add_command(power)
 main.add_command(billing)
+main.add_command(traffic)

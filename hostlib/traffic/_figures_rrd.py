@@ -44,7 +44,7 @@ from typing import Any, Literal
 
 import attrs
 
-from hostlib.errors import HostlibError, NotFoundError
+from hostlib.errors import DaemonError, HostlibError, NotFoundError, StorageError
 from hostlib.traffic._figures_rank import (
     nearest_rank_index,
     nearest_rank_value,
@@ -120,7 +120,7 @@ def map_rrd_error(exc: Exception, path: str, daemon: str | None) -> HostlibError
     """The hostlib error for an rrdtool binding error on ``path``."""
     text = str(exc).strip()
     if "Unable to connect" in text:
-        return HostlibError(
+        return DaemonError(
             f"rrdcached at {daemon!r} failed reading {path}: {text}; check that the daemon "
             "runs and that its address is right"
         )
@@ -134,7 +134,7 @@ def map_rrd_error(exc: Exception, path: str, daemon: str | None) -> HostlibError
             "it was not created by hostlib; recreate it with TrafficStore.create"
         )
     via = "" if daemon is None else f" through rrdcached at {daemon!r}"
-    return HostlibError(
+    return StorageError(
         f"rrdtool cannot read traffic file {path}{via}: {text}; if the file is damaged, "
         "restore it from backup or recreate it"
     )
@@ -167,7 +167,7 @@ def _number(text: object) -> float:
     try:
         return float(str(text))
     except ValueError as exc:
-        raise HostlibError(f"rrdtool printed {text!r} where a number was expected") from exc
+        raise StorageError(f"rrdtool printed {text!r} where a number was expected") from exc
 
 
 def _series(direction: Direction) -> tuple[str, list[str]]:
@@ -230,7 +230,7 @@ def _graphv(
     try:
         values = {name: _number(info[f"print[{k}]"]) for k, name in enumerate(names)}
     except KeyError as exc:
-        raise HostlibError(f"rrdtool graphv returned no {exc} for {path}") from exc
+        raise StorageError(f"rrdtool graphv returned no {exc} for {path}") from exc
     if values["step"] != STEP:
         raise NotFoundError(
             f"traffic file {path} keeps no 5-minute samples for ({s}, {e}] (rrdtool "
@@ -306,7 +306,7 @@ def graph_figures(
                 slots, _zero(values["ti"]), _zero(values["to"]), known, values["px"], calls
             )
         index = wanted
-    raise HostlibError(
+    raise StorageError(
         f"traffic file {path} kept changing while its figures were computed "
         f"({_MAX_CALLS} attempts); try again"
     )

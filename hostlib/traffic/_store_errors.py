@@ -19,21 +19,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hostlib.errors import ConflictError, HostlibError, NotFoundError, ValidationError
+from hostlib.errors import (
+    ConflictError,
+    DaemonError,
+    DamagedFileError,
+    HostlibError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+)
 
 __all__ = ["DaemonError", "DamagedFileError", "StorageError", "map_rrd_error"]
-
-
-class StorageError(HostlibError):
-    """An RRD file or the rrdcached daemon could not do what was asked."""
-
-
-class DamagedFileError(StorageError):
-    """The file exists but is not a readable RRD file (truncated, overwritten)."""
-
-
-class DaemonError(StorageError):
-    """rrdcached could not be reached or answered something unexpected."""
 
 
 _DAEMON_PREFIX = re.compile(r"^rrdcached@\S+: (?:RRD Error: |rrd_\w+ failed: )?")

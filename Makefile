@@ -17,7 +17,7 @@ FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 BUILD_DEBS := pkg-config:pkg-config /usr/include/rrd.h:librrd-dev
 DEMO_DEBS := $(FONT):fonts-dejavu-core
 TEST_DEBS := $(DEMO_DEBS) ipmitool:ipmitool ipmi_sim:openipmi pdftotext:poppler-utils \
-	rrdtool:rrdtool rrdcached:rrdcached
+	rrdtool:rrdtool rrdcached:rrdcached /usr/sbin/named:bind9 dig:bind9-dnsutils
 
 .PHONY: demo test lint typecheck unit debs venv bench clean
 

@@ -663,6 +663,9 @@ def test_figures_agree_with_the_samples(tmp_path: Path, rrdcached: RRDCached, da
         for direction in directions:
             want = nearest_rank([8 * pick(s, direction) for s in known], 95)
             assert store.percentile("f", start, end, 95, direction) == pytest.approx(want)
+            both = store.billing_figures("f", start, end, 95, direction)
+            assert both.totals == totals
+            assert both.percentile_bps == pytest.approx(want)
     assert store.percentile("f", T, T + DAY) == store.percentile("f", T, T + DAY, 95, "max")
     with pytest.raises(ValidationError, match="in the future"):
         store.total_bytes("f", T, NOW + DAY)

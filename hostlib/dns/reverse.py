@@ -1,0 +1,410 @@
+"""The reverse-DNS facade: plan and apply PTR changes on any backend.
+
+``ReverseDNS.apply(mapping)``:
+
+1. validates every address and hostname (:class:`ValidationError` naming
+   the bad one) and the allowed-networks policy (:class:`PermissionDenied`),
+   before anything is read or sent;
+2. reads the current values, following RFC 2317 CNAMEs (or the configured
+   :class:`~hostlib.dns.names.ClasslessMap`) to the name that holds the PTR;
+3. computes the :class:`~hostlib.dns.changes.ChangeSet` (``plan`` stops
+   here, after the forward check);
+4. optionally checks that each new hostname's A/AAAA records contain the
+   address (forward confirmation: off, warn, require);
+5. writes the pending changes through ``backend.write``, one batch per
+   zone, with the current values as prerequisites (a change made by
+   someone else in between is a :class:`ConflictError`);
+6. reads back every written name: what did not take is put in ``failed``
+   and, unless ``strict=False``, raised as :class:`ReadBackError` (a
+   :class:`DNSError`) carrying the ChangeSet. A server can answer NOERROR
+   and change nothing (FIELD_NOTES.md, RFC 2317).
+
+Setting a PTR to its current value writes nothing at all.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Literal
+
+import attrs
+import dns.exception
+import dns.resolver
+
+from hostlib.dns.backend import Lookup, PtrBackend
+from hostlib.dns.changes import ChangeSet, PtrChange
+from hostlib.dns.names import (
+    ClasslessMap,
+    IPAddress,
+    normalize_hostname,
+    parse_ip,
+    reverse_name,
+)
+from hostlib.errors import DNSError, PermissionDenied, ValidationError
+
+__all__ = ["ForwardCheck", "ReadBackError", "ReverseDNS"]
+
+log = logging.getLogger(__name__)
+
+ForwardCheck = Literal["off", "warn", "require"]
+_FORWARD_MODES = ("off", "warn", "require")
+_MAX_CNAME_HOPS = 8
+
+
+class ReadBackError(DNSError):
+    """Changes were sent but did not all take; ``changeset.failed`` lists them.
+
+    Attributes:
+        changeset: the ChangeSet of the apply, with ``failed`` filled in.
+    """
+
+    def __init__(self, message: str, changeset: ChangeSet) -> None:
+        super().__init__(message)
+        self.changeset = changeset
+
+
+@attrs.frozen
+class _Where:
+    """Where one address's PTR lives, and what it holds now."""
+
+    name: str
+    zone: str
+    current: str | None
+
+
+def _ip_key(ip: IPAddress) -> tuple[int, int]:
+    return (ip.version, int(ip))
+
+
+def _parse_networks(
+    networks: Iterable[str | ipaddress.IPv4Network | ipaddress.IPv6Network] | None,
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] | None:
+    if networks is None:
+        return None
+    if isinstance(networks, str):
+        networks = [networks]
+    parsed: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for item in networks:
+        try:
+            parsed.append(ipaddress.ip_network(item, strict=True))
+        except (ValueError, TypeError) as exc:
+            raise ValidationError(
+                f"allowed network {item!r} is not a network in CIDR notation (like "
+                f"192.0.2.0/26 or 2001:db8::/48, no host bits set): {exc}"
+            ) from exc
+    return tuple(parsed)
+
+
+class ReverseDNS:
+    """Get, set, delete and bulk-apply PTR records.
+
+    Args:
+        backend: where the records live (``RFC2136Backend``, ``ZoneFileBackend``
+            or any :class:`~hostlib.dns.backend.PtrBackend`).
+        classless: RFC 2317 delegations; a mapping is turned into a
+            :class:`ClasslessMap`. Without one, CNAMEs found at plain reverse
+            names are still followed.
+        allowed_networks: if given, every address must lie in one of these
+            networks, else :class:`PermissionDenied` before anything is sent.
+        forward_check: "off", "warn" (log a warning) or "require" (refuse
+            with :class:`ValidationError`) when a new hostname's A/AAAA
+            records do not contain the address.
+        resolver: ``(host, port)`` of the DNS server asked for forward
+            checks; default the system's resolvers.
+        timeout: seconds for each forward-check query.
+
+    Raises:
+        ValidationError: a bad option.
+    """
+
+    def __init__(
+        self,
+        backend: PtrBackend,
+        *,
+        classless: ClasslessMap | Mapping[str, str] | None = None,
+        allowed_networks: Iterable[str | ipaddress.IPv4Network | ipaddress.IPv6Network]
+        | None = None,
+        forward_check: ForwardCheck = "off",
+        resolver: tuple[str, int] | None = None,
+        timeout: float = 5.0,
+    ) -> None:
+        if forward_check not in _FORWARD_MODES:
+            raise ValidationError(
+                f"forward_check {forward_check!r} is not known: use one of "
+                + ", ".join(_FORWARD_MODES)
+            )
+        if resolver is not None:
+            if (
+                not isinstance(resolver, tuple)
+                or len(resolver) != 2
+                or not isinstance(resolver[1], int)
+            ):
+                raise ValidationError(
+                    f"resolver {resolver!r} must be a (host, port) tuple like ('127.0.0.1', 53)"
+                )
+            parse_ip(resolver[0])
+        self.backend = backend
+        self.classless = (
+            classless
+            if isinstance(classless, ClasslessMap) or classless is None
+            else ClasslessMap(classless)
+        )
+        self.allowed_networks = _parse_networks(allowed_networks)
+        self.forward_check: ForwardCheck = forward_check
+        self.resolver = resolver
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"ReverseDNS({self.backend!r}, forward_check={self.forward_check!r})"
+
+    # -- public API ---------------------------------------------------------
+
+    def get_ptr(self, ip: IPAddress | str) -> str | None:
+        """The hostname ``ip`` points at (absolute), or None.
+
+        Raises:
+            ValidationError: ``ip`` is not an address.
+            PermissionDenied: ``ip`` is outside the allowed networks.
+            DNSError: the backend could not be read.
+        """
+        address = parse_ip(ip)
+        self._check_allowed([address])
+        return self._locate([address])[address].current
+
+    def set_ptr(self, ip: IPAddress | str, hostname: str, *, strict: bool = True) -> ChangeSet:
+        """Point ``ip`` at ``hostname``; nothing is written if it already does."""
+        if hostname is None:
+            raise ValidationError("hostname is None: use delete_ptr() to remove a PTR")
+        return self.apply({ip: hostname}, strict=strict)
+
+    def delete_ptr(self, ip: IPAddress | str, *, strict: bool = True) -> ChangeSet:
+        """Remove ``ip``'s PTR; nothing is written if there is none."""
+        return self.apply({ip: None}, strict=strict)
+
+    def plan(self, mapping: Mapping[IPAddress | str, str | None]) -> ChangeSet:
+        """The ChangeSet ``apply(mapping)`` would make; nothing is written.
+
+        Raises:
+            ValidationError: a bad address or hostname, or (forward_check
+                "require") a hostname whose A/AAAA does not hold the address.
+            PermissionDenied: an address outside the allowed networks.
+            DNSError: the backend or the forward resolver could not be read.
+        """
+        return ChangeSet.from_changes(self._plan_changes(mapping))
+
+    def apply(
+        self, mapping: Mapping[IPAddress | str, str | None], *, strict: bool = True
+    ) -> ChangeSet:
+        """Make each address in ``mapping`` point at its hostname (None: delete).
+
+        Returns:
+            the ChangeSet; ``failed`` holds changes that did not read back.
+
+        Raises:
+            ValidationError, PermissionDenied: as :meth:`plan`; nothing sent.
+            ConflictError: a record changed since it was read. Zones are
+                written one batch each, in name order; batches of zones before
+                the conflicting one stay applied.
+            DNSUpdateRefused: the server refused an update.
+            ReadBackError: (a DNSError; only with ``strict=True``) some
+                changes did not take; ``exc.changeset.failed`` lists them.
+            DNSError: the backend failed.
+        """
+        changes = self._plan_changes(mapping)
+        pending = [c for c in changes if c.old != c.new]
+        if not pending:
+            return ChangeSet.from_changes(changes)
+        by_zone: dict[str, list[PtrChange]] = {}
+        for change in pending:
+            by_zone.setdefault(change.zone, []).append(change)
+        for zone in sorted(by_zone):
+            self.backend.write(by_zone[zone])
+        after = self.backend.read([c.name for c in pending])
+        failed = tuple(c for c in pending if after.get(c.name, Lookup()).ptr != c.new)
+        result = attrs.evolve(ChangeSet.from_changes(changes), failed=failed)
+        if failed and strict:
+            shown = ", ".join(
+                f"{c.ip} ({c.name}: wanted {c.new or 'no PTR'}, found "
+                f"{after.get(c.name, Lookup()).ptr or 'no PTR'})"
+                for c in failed[:10]
+            )
+            more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
+            raise ReadBackError(
+                f"{len(failed)} of {len(pending)} PTR changes did not take although the "
+                f"backend accepted them: {shown}{more}. Check the server's log (an RFC 2317 "
+                "alias written instead of its CNAME target?) and apply again",
+                result,
+            )
+        if failed:
+            log.warning("%d PTR changes did not read back: %s", len(failed), failed)
+        return result
+
+    # -- internals ----------------------------------------------------------
+
+    def _normalize(
+        self, mapping: Mapping[IPAddress | str, str | None]
+    ) -> dict[IPAddress, str | None]:
+        if not isinstance(mapping, Mapping):
+            raise ValidationError(
+                f"PTR changes must be a mapping of IP address to hostname or None, "
+                f"not {type(mapping).__name__}"
+            )
+        wanted: dict[IPAddress, str | None] = {}
+        for key, value in mapping.items():
+            address = parse_ip(key)
+            if value is None:
+                target = None
+            else:
+                try:
+                    target = normalize_hostname(value)
+                except ValidationError as exc:
+                    raise ValidationError(f"PTR for {address}: {exc}") from exc
+            if address in wanted and wanted[address] != target:
+                raise ValidationError(
+                    f"address {address} is given twice with different hostnames "
+                    f"({wanted[address]} and {target}); give it once"
+                )
+            wanted[address] = target
+        return wanted
+
+    def _check_allowed(self, addresses: Iterable[IPAddress]) -> None:
+        if self.allowed_networks is None:
+            return
+        outside = [a for a in addresses if not any(a in net for net in self.allowed_networks)]
+        if outside:
+            shown = ", ".join(str(a) for a in sorted(outside, key=_ip_key)[:10])
+            allowed = ", ".join(str(n) for n in self.allowed_networks) or "none"
+            raise PermissionDenied(
+                f"address(es) {shown} are outside the allowed networks ({allowed}); "
+                "PTRs may only be changed for addresses you hold"
+            )
+
+    def _plan_changes(self, mapping: Mapping[IPAddress | str, str | None]) -> list[PtrChange]:
+        wanted = self._normalize(mapping)
+        self._check_allowed(wanted)
+        where = self._locate(list(wanted))
+        changes = [
+            PtrChange(
+                ip=address,
+                name=where[address].name,
+                zone=where[address].zone,
+                old=where[address].current,
+                new=wanted[address],
+            )
+            for address in sorted(wanted, key=_ip_key)
+        ]
+        self._forward_confirm([c for c in changes if c.new is not None and c.new != c.old])
+        return changes
+
+    def _locate(self, addresses: list[IPAddress]) -> dict[IPAddress, _Where]:
+        """Find each address's PTR owner name, zone and current value."""
+        owner: dict[IPAddress, str] = {}
+        zone: dict[IPAddress, str | None] = {}
+        plain: dict[IPAddress, str] = {}
+        for address in addresses:
+            plain[address] = reverse_name(address)
+            if self.classless is not None:
+                owner[address], zone[address] = self.classless.owner(address)
+            else:
+                owner[address], zone[address] = plain[address], None
+        names = sorted(set(owner.values()) | set(plain.values()))
+        found = self.backend.read(names) if names else {}
+        for address in addresses:
+            if zone[address] is None:
+                continue
+            alias = found.get(plain[address], Lookup())
+            if alias.cname is not None and alias.cname != owner[address]:
+                raise DNSError(
+                    f"{plain[address]} is a CNAME to {alias.cname}, but the classless map "
+                    f"puts {address} at {owner[address]}; fix the map or the delegation"
+                )
+            if alias.ptr is not None:
+                raise DNSError(
+                    f"{plain[address]} holds a PTR in the parent zone although {address} is "
+                    f"delegated to {zone[address]}; remove it there (it hides the delegation)"
+                )
+        # Follow CNAMEs (RFC 2317 without a configured map) hop by hop.
+        for _ in range(_MAX_CNAME_HOPS):
+            hops = {
+                a: found[owner[a]].cname
+                for a in addresses
+                if zone[a] is None and found.get(owner[a], Lookup()).cname is not None
+            }
+            if not hops:
+                break
+            for address, target in hops.items():
+                assert target is not None
+                owner[address] = target
+            missing = sorted({t for t in hops.values() if t is not None} - set(found))
+            if missing:
+                found.update(self.backend.read(missing))
+        else:
+            looped = [str(a) for a in addresses if found.get(owner[a], Lookup()).cname]
+            raise DNSError(
+                f"CNAME chain longer than {_MAX_CNAME_HOPS} (a loop?) for {', '.join(looped)}; "
+                "fix the reverse zone's CNAMEs"
+            )
+        result: dict[IPAddress, _Where] = {}
+        for address in addresses:
+            name = owner[address]
+            result[address] = _Where(
+                name=name,
+                zone=zone[address] or self.backend.zone_for(name),
+                current=found.get(name, Lookup()).ptr,
+            )
+        return result
+
+    def _forward_confirm(self, changes: list[PtrChange]) -> None:
+        if self.forward_check == "off" or not changes:
+            return
+        resolver = dns.resolver.Resolver(configure=self.resolver is None)
+        if self.resolver is not None:
+            resolver.nameservers = [self.resolver[0]]
+            resolver.port = self.resolver[1]
+        resolver.lifetime = self.timeout
+        answers: dict[tuple[str, str], set[IPAddress]] = {}
+        for change in changes:
+            assert change.new is not None
+            rdtype = "A" if change.ip.version == 4 else "AAAA"
+            key = (change.new, rdtype)
+            problem: str | None = None
+            try:
+                if key not in answers:
+                    answers[key] = self._forward(resolver, change.new, rdtype)
+            except DNSError as exc:
+                problem = str(exc)
+            if problem is None and change.ip not in answers[key]:
+                found = ", ".join(str(a) for a in sorted(answers[key], key=_ip_key))
+                problem = (
+                    f"forward check failed: {change.new} has {rdtype} "
+                    f"{found or 'no records'}, not {change.ip}; add the {rdtype} record "
+                    "first or choose another hostname"
+                )
+            if problem is None:
+                continue
+            if self.forward_check == "require":
+                raise ValidationError(f"PTR {change.ip} -> {change.new}: {problem}")
+            log.warning("PTR %s -> %s: %s", change.ip, change.new, problem)
+
+    def _forward(
+        self, resolver: dns.resolver.Resolver, hostname: str, rdtype: str
+    ) -> set[IPAddress]:
+        try:
+            answer = resolver.resolve(hostname, rdtype, raise_on_no_answer=False, search=False)
+        except dns.resolver.NXDOMAIN:
+            return set()
+        except dns.resolver.NoNameservers as exc:
+            raise DNSError(
+                f"cannot confirm {hostname}: the resolver failed to answer ({exc})"
+            ) from exc
+        except dns.exception.Timeout as exc:
+            where = f"{self.resolver[0]} port {self.resolver[1]}" if self.resolver else "system"
+            raise DNSError(
+                f"cannot confirm {hostname}: the resolver ({where}) did not answer in "
+                f"{self.timeout} s"
+            ) from exc
+        except dns.exception.DNSException as exc:
+            raise DNSError(f"cannot confirm {hostname}: {exc}") from exc
+        return {ipaddress.ip_address(rdata.to_text()) for rdata in answer}

@@ -188,6 +188,9 @@ class ZoneFileBackend:
                     + "; ".join(conflicts)
                     + ". Nothing was written; read again and retry"
                 )
+            relative = [(c, rel) for c, rel in relative if c.old != c.new]
+            if not relative:
+                return  # every value is already as asked: no write, no serial bump
             ttl = self._default_ttl(zone, text)
             for change, rel in relative:
                 self._put(zone, rel, change, ttl)

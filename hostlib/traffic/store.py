@@ -45,10 +45,10 @@ import itertools
 import math
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -90,6 +90,9 @@ _COUNTER_LIMIT = 2**64
 
 Counter = int | None
 Row = tuple[str, "int | datetime", Counter, Counter]
+
+
+_F = TypeVar("_F")
 
 
 class Period(enum.Enum):
@@ -785,15 +788,9 @@ class TrafficStore:
                 the 5-minute archive.
             StorageError: damaged file (DamagedFileError) or daemon failure.
         """
-        begin, finish = self._window(start, end)
-        path = self.flush(name)
-        try:
-            return figures.total_bytes(str(path), begin, finish, daemon=self.daemon)
-        except (NotFoundError, ValidationError):
-            raise
-        except HostlibError:
-            self._archives(path)  # a damaged file raises DamagedFileError here
-            raise
+        return self._figure(
+            name, start, end, lambda path, s, e: figures.total_bytes(path, s, e, daemon=self.daemon)
+        )
 
     def percentile(
         self,
@@ -815,15 +812,12 @@ class TrafficStore:
             NotFoundError: no file for ``name``, or no known sample in the window.
             StorageError: damaged file (DamagedFileError) or daemon failure.
         """
-        begin, finish = self._window(start, end)
-        path = self.flush(name)
-        try:
-            return figures.percentile(str(path), begin, finish, p, direction, daemon=self.daemon)
-        except (NotFoundError, ValidationError):
-            raise
-        except HostlibError:
-            self._archives(path)  # a damaged file raises DamagedFileError here
-            raise
+        return self._figure(
+            name,
+            start,
+            end,
+            lambda path, s, e: figures.percentile(path, s, e, p, direction, daemon=self.daemon),
+        )
 
     def billing_figures(
         self,
@@ -842,12 +836,27 @@ class TrafficStore:
         Raises:
             as :meth:`percentile`.
         """
+        return self._figure(
+            name,
+            start,
+            end,
+            lambda path, s, e: figures.billing_figures(
+                path, s, e, p, direction, daemon=self.daemon
+            ),
+        )
+
+    def _figure(
+        self,
+        name: str,
+        start: int | datetime,
+        end: int | datetime,
+        compute: Callable[[str, int, int], _F],
+    ) -> _F:
+        """Validate the window, flush, and compute a figure of ``name``'s file."""
         begin, finish = self._window(start, end)
         path = self.flush(name)
         try:
-            return figures.billing_figures(
-                str(path), begin, finish, p, direction, daemon=self.daemon
-            )
+            return compute(str(path), begin, finish)
         except (NotFoundError, ValidationError):
             raise
         except HostlibError:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 import dns.exception
@@ -44,11 +44,15 @@ from hostlib.dns.names import (
 )
 from hostlib.errors import DNSError, PermissionDenied, ValidationError
 
-__all__ = ["ForwardCheck", "ReadBackError", "ReverseDNS"]
+__all__ = ["ForwardCheck", "PtrMapping", "ReadBackError", "ReverseDNS"]
 
 log = logging.getLogger(__name__)
 
 ForwardCheck = Literal["off", "warn", "require"]
+#: address (str, IPv4Address or IPv6Address) -> hostname, or None to delete.
+#: Keys are typed Any because Mapping is invariant in its key type; each key
+#: is validated at run time (ValidationError naming it).
+PtrMapping = Mapping[Any, str | None]
 _FORWARD_MODES = ("off", "warn", "require")
 _MAX_CNAME_HOPS = 8
 
@@ -183,7 +187,7 @@ class ReverseDNS:
         """Remove ``ip``'s PTR; nothing is written if there is none."""
         return self.apply({ip: None}, strict=strict)
 
-    def plan(self, mapping: Mapping[IPAddress | str, str | None]) -> ChangeSet:
+    def plan(self, mapping: PtrMapping) -> ChangeSet:
         """The ChangeSet ``apply(mapping)`` would make; nothing is written.
 
         Raises:
@@ -195,9 +199,16 @@ class ReverseDNS:
         return ChangeSet.from_changes(self._plan_changes(mapping))
 
     def apply(
-        self, mapping: Mapping[IPAddress | str, str | None], *, strict: bool = True
+        self,
+        mapping: PtrMapping | ChangeSet,
+        *,
+        strict: bool = True,
     ) -> ChangeSet:
         """Make each address in ``mapping`` point at its hostname (None: delete).
+
+        ``mapping`` may also be a ChangeSet from :meth:`plan`: its changes are
+        written as planned, with the values read at plan time as
+        prerequisites, so anything changed since is a ConflictError.
 
         Returns:
             the ChangeSet; ``failed`` holds changes that did not read back.
@@ -212,7 +223,11 @@ class ReverseDNS:
                 changes did not take; ``exc.changeset.failed`` lists them.
             DNSError: the backend failed.
         """
-        changes = self._plan_changes(mapping)
+        if isinstance(mapping, ChangeSet):
+            changes = sorted(mapping.pending + mapping.unchanged, key=lambda c: _ip_key(c.ip))
+            self._check_allowed(c.ip for c in changes)
+        else:
+            changes = self._plan_changes(mapping)
         pending = [c for c in changes if c.old != c.new]
         if not pending:
             return ChangeSet.from_changes(changes)
@@ -243,9 +258,7 @@ class ReverseDNS:
 
     # -- internals ----------------------------------------------------------
 
-    def _normalize(
-        self, mapping: Mapping[IPAddress | str, str | None]
-    ) -> dict[IPAddress, str | None]:
+    def _normalize(self, mapping: PtrMapping) -> dict[IPAddress, str | None]:
         if not isinstance(mapping, Mapping):
             raise ValidationError(
                 f"PTR changes must be a mapping of IP address to hostname or None, "
@@ -272,6 +285,7 @@ class ReverseDNS:
     def _check_allowed(self, addresses: Iterable[IPAddress]) -> None:
         if self.allowed_networks is None:
             return
+        addresses = list(addresses)
         outside = [a for a in addresses if not any(a in net for net in self.allowed_networks)]
         if outside:
             shown = ", ".join(str(a) for a in sorted(outside, key=_ip_key)[:10])
@@ -281,7 +295,7 @@ class ReverseDNS:
                 "PTRs may only be changed for addresses you hold"
             )
 
-    def _plan_changes(self, mapping: Mapping[IPAddress | str, str | None]) -> list[PtrChange]:
+    def _plan_changes(self, mapping: PtrMapping) -> list[PtrChange]:
         wanted = self._normalize(mapping)
         self._check_allowed(wanted)
         where = self._locate(list(wanted))
@@ -374,6 +388,8 @@ class ReverseDNS:
                 if key not in answers:
                     answers[key] = self._forward(resolver, change.new, rdtype)
             except DNSError as exc:
+                if self.forward_check == "require":
+                    raise
                 problem = str(exc)
             if problem is None and change.ip not in answers[key]:
                 found = ", ".join(str(a) for a in sorted(answers[key], key=_ip_key))

@@ -26,7 +26,14 @@ from hostlib.errors import (
     ValidationError,
 )
 from hostlib.fleet import BulkResult, run_bulk
-from hostlib.inventory import BmcEndpoint, Credentials, Secret, Server, load_inventory
+from hostlib.inventory import (
+    BmcEndpoint,
+    Credentials,
+    NetworkInterface,
+    Secret,
+    Server,
+    load_inventory,
+)
 
 __version__ = "0.1.0"
 
@@ -45,6 +52,7 @@ __all__ = [
     "DamagedFileError",
     "DriverError",
     "HostlibError",
+    "NetworkInterface",
     "NotFoundError",
     "OperationTimeout",
     "PaymentError",

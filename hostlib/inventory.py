@@ -24,9 +24,11 @@ __all__ = [
     "PASSWORD_ENV",
     "BmcEndpoint",
     "Credentials",
+    "NetworkInterface",
     "Secret",
     "Server",
     "load_inventory",
+    "normalize_mac",
     "validate_host",
     "validate_port",
 ]
@@ -127,6 +129,113 @@ class BmcEndpoint:
     credentials: Credentials
     port: int = attrs.field(default=623, validator=_check_port)
     driver: str = "ipmi"
+
+
+_MAC_HEX = re.compile(r"^[0-9a-f]{12}$")
+_MAC_DOTTED = re.compile(r"^[0-9a-f]{4}(\.[0-9a-f]{4}){2}$")
+
+
+def normalize_mac(value: object) -> str:
+    """Return a MAC address as ``aa:bb:cc:dd:ee:ff``.
+
+    Accepts colons or hyphens between octets (``AA-BB-CC-DD-EE-FF``), dotted
+    groups of four (``aabb.ccdd.eeff``) and bare hex (``aabbccddeeff``).
+
+    Raises:
+        ValidationError: not one of those notations of six octets.
+    """
+    if isinstance(value, str):
+        text = value.strip().lower()
+        octets = re.split(r"[:-]", text)
+        if len(octets) == 6 and all(re.fullmatch(r"[0-9a-f]{1,2}", o) for o in octets):
+            return ":".join(o.zfill(2) for o in octets)
+        bare = (
+            text.replace(".", "") if re.fullmatch(r"[0-9a-f]{4}(\.[0-9a-f]{4}){2}", text) else text
+        )
+        if _MAC_HEX.match(bare):
+            return ":".join(bare[i : i + 2] for i in range(0, 12, 2))
+    raise ValidationError(
+        f"MAC address {value!r} is not valid: give six octets, e.g. aa:bb:cc:dd:ee:ff, "
+        "AA-BB-CC-DD-EE-FF or aabb.ccdd.eeff"
+    )
+
+
+def _interface(value: object) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
+    if isinstance(value, ipaddress.IPv4Interface | ipaddress.IPv6Interface):
+        return value
+    try:
+        return ipaddress.ip_interface(value)  # type: ignore[arg-type]
+    except ValueError:
+        raise ValidationError(
+            f"address {value!r} is not valid: give address/prefix, e.g. 192.0.2.10/24 or "
+            "2001:db8::10/64"
+        ) from None
+
+
+def _optional_ip(value: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if value is None or isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
+        return value
+    try:
+        return ipaddress.ip_address(value)  # type: ignore[arg-type]
+    except ValueError:
+        raise ValidationError(f"gateway {value!r} is not an IP address") from None
+
+
+def _optional_mac(value: object) -> str | None:
+    return None if value is None else normalize_mac(value)
+
+
+@attrs.frozen
+class NetworkInterface:
+    """One address of a server or BMC: address/prefix, gateway, MAC.
+
+    ``netmask``, ``network`` and ``broadcast`` are derived from the address
+    and prefix (``broadcast`` is None for IPv6, which has none).
+    """
+
+    address: ipaddress.IPv4Interface | ipaddress.IPv6Interface = attrs.field(converter=_interface)
+    gateway: ipaddress.IPv4Address | ipaddress.IPv6Address | None = attrs.field(
+        default=None, converter=_optional_ip
+    )
+    mac: str | None = attrs.field(default=None, converter=_optional_mac)
+    name: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        gw = self.gateway
+        if gw is None:
+            return
+        if gw.version != self.address.version:
+            raise ValidationError(f"gateway {gw} is not IPv{self.address.version} like {self}")
+        if gw not in self.network and not gw.is_link_local:
+            raise ValidationError(f"gateway {gw} is outside the network {self.network}")
+        if gw == self.ip:
+            raise ValidationError(f"gateway {gw} is the interface's own address")
+
+    @property
+    def ip(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+        return self.address.ip
+
+    @property
+    def prefix(self) -> int:
+        return self.address.network.prefixlen
+
+    @property
+    def netmask(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+        return self.address.netmask
+
+    @property
+    def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        return self.address.network
+
+    @property
+    def broadcast(self) -> ipaddress.IPv4Address | None:
+        net = self.address.network
+        if isinstance(net, ipaddress.IPv4Network) and net.prefixlen < 31:
+            return net.broadcast_address
+        return None
+
+    def __str__(self) -> str:
+        return str(self.address)
 
 
 @attrs.frozen

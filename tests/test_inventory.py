@@ -10,7 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hostlib.errors import ValidationError
-from hostlib.inventory import BmcEndpoint, Credentials, Secret, validate_host, validate_port
+from hostlib.inventory import (
+    BmcEndpoint,
+    Credentials,
+    NetworkInterface,
+    Secret,
+    normalize_mac,
+    validate_host,
+    validate_port,
+)
 
 
 def test_secret_never_shows() -> None:
@@ -64,3 +72,71 @@ def test_punctuation_is_never_a_host(text: str) -> None:
 def test_invalid_ports(bad: object) -> None:
     with pytest.raises(ValidationError, match="port"):
         validate_port(bad)
+
+
+@pytest.mark.parametrize(
+    "notation",
+    [
+        "aa:bb:cc:dd:ee:ff",
+        "AA-BB-CC-DD-EE-FF",
+        "aabb.ccdd.eeff",
+        "AABBCCDDEEFF",
+        " aa:bb:cc:dd:ee:ff ",
+    ],
+)
+def test_mac_notations_normalise(notation: str) -> None:
+    assert normalize_mac(notation) == "aa:bb:cc:dd:ee:ff"
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "aa:bb:cc:dd:ee", "aa:bb:cc:dd:ee:gg", "aabb.ccdd", "aa:bb:cc:dd:ee:ff:00", 5, None]
+)
+def test_bad_macs(bad: object) -> None:
+    with pytest.raises(ValidationError, match="MAC address"):
+        normalize_mac(bad)
+
+
+@given(st.binary(min_size=6, max_size=6))
+def test_any_mac_round_trips_through_every_notation(raw: bytes) -> None:
+    canonical = ":".join(f"{b:02x}" for b in raw)
+    for text in (
+        canonical.upper().replace(":", "-"),
+        raw.hex(),
+        f"{raw.hex()[:4]}.{raw.hex()[4:8]}.{raw.hex()[8:]}",
+    ):
+        assert normalize_mac(text) == canonical
+
+
+def test_ipv4_interface_details() -> None:
+    nic = NetworkInterface(address="192.0.2.10/26", gateway="192.0.2.1", mac="AA-BB-CC-00-11-22")
+    assert str(nic.netmask) == "255.255.255.192"
+    assert str(nic.network) == "192.0.2.0/26"
+    assert str(nic.broadcast) == "192.0.2.63"
+    assert nic.prefix == 26
+    assert nic.mac == "aa:bb:cc:00:11:22"
+
+
+def test_ipv6_interface_details() -> None:
+    nic = NetworkInterface(address="2001:db8:1::10/64", gateway="fe80::1")
+    assert nic.broadcast is None
+    assert str(nic.network) == "2001:db8:1::/64"
+    assert str(nic.netmask) == "ffff:ffff:ffff:ffff::"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"address": "192.0.2.10"}, None),
+        ({"address": "192.0.2.300/24"}, "address"),
+        ({"address": "192.0.2.10/24", "gateway": "198.51.100.1"}, "outside the network"),
+        ({"address": "192.0.2.10/24", "gateway": "192.0.2.10"}, "own address"),
+        ({"address": "192.0.2.10/24", "gateway": "2001:db8::1"}, "IPv4"),
+        ({"address": "192.0.2.10/24", "gateway": "gw"}, "gateway"),
+    ],
+)
+def test_interface_validation(kwargs: dict[str, str], message: str | None) -> None:
+    if message is None:  # a bare address is a /32 host route
+        assert NetworkInterface(**kwargs).prefix == 32
+        return
+    with pytest.raises(ValidationError, match=message):
+        NetworkInterface(**kwargs)

@@ -1,0 +1,797 @@
+"""PTR records on a DNS server by RFC 2136 dynamic update, signed with TSIG.
+
+:class:`RFC2136Backend` implements :class:`~hostlib.dns.backend.PtrBackend`
+with dnspython, always over TCP:
+
+* ``zone_for`` takes the longest configured zone, else asks the server for
+  the name's SOA (walking up past an RFC 2317 CNAME) and caches the answer;
+* ``read`` pipelines PTR queries over one connection (about 0.1 ms a name
+  on loopback), or, if ``axfr_threshold`` says so, transfers the zone
+  (AXFR, TSIG-signed);
+* ``write`` groups changes by zone into update messages no larger than
+  ``max_message_size``; each change carries its ``old`` value as a
+  prerequisite, so a record someone else changed in between is a
+  :class:`~hostlib.errors.ConflictError`, never overwritten.
+
+dnspython's exceptions never reach the caller; the TSIG secret never appears
+in a repr, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import ipaddress
+import logging
+import os
+import re
+import secrets
+import socket
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import attrs
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.opcode
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+import dns.tsig
+import dns.xfr
+
+from hostlib.dns import _rfc2136_wire as _wire
+from hostlib.dns.backend import Lookup
+from hostlib.dns.changes import PtrChange
+from hostlib.errors import ConflictError, DNSError, DNSUpdateRefused, ValidationError
+
+__all__ = ["RFC2136Backend", "TsigKey"]
+
+log = logging.getLogger(__name__)
+
+#: TSIG algorithms a key may use (BIND's names).
+ALGORITHMS: dict[str, dns.name.Name] = {
+    "hmac-md5": dns.tsig.HMAC_MD5,
+    "hmac-sha1": dns.tsig.HMAC_SHA1,
+    "hmac-sha224": dns.tsig.HMAC_SHA224,
+    "hmac-sha256": dns.tsig.HMAC_SHA256,
+    "hmac-sha384": dns.tsig.HMAC_SHA384,
+    "hmac-sha512": dns.tsig.HMAC_SHA512,
+}
+
+#: nsupdate cannot build more than about 33 KB; named took 38 KB from
+#: dnspython (FIELD_NOTES.md). Stay below both by default.
+DEFAULT_MAX_MESSAGE_SIZE = 32_000
+#: ``read`` transfers a zone (AXFR) only when asked to, by ``axfr_threshold``:
+#: measured here, pipelined queries cost 0.09 ms a name, an AXFR parsed by
+#: dnspython 0.4 ms a record, so a transfer pays only for a small share of a
+#: big zone's names... which is when queries are cheap anyway.
+DEFAULT_AXFR_THRESHOLD: int | None = None
+_PIPELINE_WINDOW = 100
+_CONFLICT_RCODES = {
+    dns.rcode.YXDOMAIN: "a name that must not exist exists (YXDOMAIN)",
+    dns.rcode.YXRRSET: "a PTR that must not exist exists (YXRRSET)",
+    dns.rcode.NXDOMAIN: "a name that must exist does not (NXDOMAIN)",
+    dns.rcode.NXRRSET: "a PTR is not the value it was read as (NXRRSET)",
+}
+
+
+def _name(text: str, what: str) -> dns.name.Name:
+    """``text`` as an absolute lower-case dnspython name, or ValidationError."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError(f"{what} must be a non-empty DNS name, got {text!r}")
+    try:
+        name = dns.name.from_text(text.strip().lower())
+    except dns.exception.DNSException as exc:
+        raise ValidationError(
+            f"{what} {text!r} is not a valid DNS name ({type(exc).__name__}): "
+            "use dot-separated labels of at most 63 characters, 253 in all"
+        ) from exc
+    return name
+
+
+def _text(name: dns.name.Name) -> str:
+    return name.to_text().lower()
+
+
+def _norm(text: str, what: str) -> str:
+    """``text`` as absolute lower-case text, validated (fast for plain names)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError(f"{what} must be a non-empty DNS name, got {text!r}")
+    absolute = _abs(text)
+    _wire.name_wire(absolute, what)
+    return absolute
+
+
+# --------------------------------------------------------------------- TSIG key
+
+
+def _check_algorithm(_inst: object, _attr: object, value: str) -> None:
+    if value not in ALGORITHMS:
+        raise ValidationError(
+            f"TSIG algorithm {value!r} is not supported: use one of {', '.join(ALGORITHMS)}"
+        )
+
+
+def _check_secret(_inst: object, _attr: object, value: str) -> None:
+    # Never echo the value: it is the secret.
+    if not isinstance(value, str) or not value:
+        raise ValidationError("TSIG secret is empty: give the key's base64 secret")
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationError(
+            "TSIG secret is not valid base64: copy the secret exactly as the BIND key file "
+            "has it (tsig-keygen output)"
+        ) from exc
+    if not raw:
+        raise ValidationError("TSIG secret decodes to nothing: give the key's base64 secret")
+
+
+def _key_name(value: str) -> str:
+    return _norm(value, "TSIG key name")
+
+
+def _algorithm(value: str) -> str:
+    return value.strip().lower().rstrip(".") if isinstance(value, str) else value
+
+
+@attrs.frozen
+class TsigKey:
+    """A TSIG key: its name, base64 secret and algorithm (BIND's names).
+
+    The repr shows the name and algorithm only, never the secret.
+    """
+
+    name: str = attrs.field(converter=_key_name)
+    secret_b64: str = attrs.field(repr=False, validator=_check_secret)
+    algorithm: str = attrs.field(
+        default="hmac-sha256", converter=_algorithm, validator=_check_algorithm
+    )
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], name: str | None = None) -> TsigKey:
+        """Read a BIND key file (``key "name" { algorithm ...; secret "..."; };``).
+
+        Args:
+            path: the file, e.g. tsig-keygen's output or /etc/bind/rndc.key.
+            name: which key to take when the file holds several.
+
+        Raises:
+            ValidationError: unreadable file, no (or no such) key, a key
+                without algorithm or secret, or a bad secret/algorithm.
+        """
+        where = Path(path)
+        try:
+            text = where.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not a text file"
+            raise ValidationError(f"cannot read TSIG key file {where}: {reason}") from exc
+        # Comments in all three BIND styles.
+        text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+        text = re.sub(r"(//|#)[^\n]*", " ", text)
+        keys: dict[str, tuple[str | None, str | None]] = {}
+        for match in re.finditer(r'\bkey\s+"?([^"\s{]+)"?\s*\{(.*?)\}\s*;', text, flags=re.S):
+            body = match.group(2)
+            algo_match = re.search(r"\balgorithm\s+\"?([A-Za-z0-9.-]+)\"?\s*;", body)
+            secret_match = re.search(r'\bsecret\s+"([^"]*)"\s*;', body)
+            keys[match.group(1)] = (
+                algo_match.group(1) if algo_match else None,
+                "".join(secret_match.group(1).split()) if secret_match else None,
+            )
+        if not keys:
+            raise ValidationError(
+                f'no key found in TSIG key file {where}: expected key "name" '
+                '{ algorithm hmac-sha256; secret "..."; };'
+            )
+        if name is None:
+            if len(keys) > 1:
+                raise ValidationError(
+                    f"TSIG key file {where} holds {len(keys)} keys ({', '.join(keys)}): "
+                    "pass name= to choose one"
+                )
+            chosen = next(iter(keys))
+        else:
+            wanted = {k.lower().rstrip("."): k for k in keys}
+            if name.lower().rstrip(".") not in wanted:
+                raise ValidationError(
+                    f"TSIG key file {where} has no key {name!r} (it has {', '.join(keys)})"
+                )
+            chosen = wanted[name.lower().rstrip(".")]
+        algo, secret = keys[chosen]
+        if algo is None or secret is None:
+            missing = "algorithm" if algo is None else "secret"
+            raise ValidationError(f"key {chosen!r} in {where} has no {missing} statement")
+        try:
+            return cls(chosen, secret, algo)
+        except ValidationError as exc:
+            raise ValidationError(f"key {chosen!r} in {where}: {exc}") from None
+
+    def _keyring(self) -> dict[dns.name.Name, dns.tsig.Key]:
+        key = dns.tsig.Key(self.name, self.secret_b64, ALGORITHMS[self.algorithm])
+        return {key.name: key}
+
+
+# ----------------------------------------------------------------------- backend
+
+
+class RFC2136Backend:
+    """PTR records on a DNS server: reads by query/AXFR, writes by RFC 2136 update.
+
+    Args:
+        server: the primary's IP address (IPv4 or IPv6).
+        port: its DNS port.
+        tsig: the key updates (and zone transfers) are signed with; None
+            sends them unsigned (for servers that allow updates by address).
+        timeout: seconds for connecting and for each answer (per message).
+        zones: the zones to update in; a name goes to the longest one that
+            contains it. None: ask the server (SOA) and cache.
+        max_message_size: largest update message sent, in bytes; bigger
+            batches are split (each part is atomic on its own).
+        ttl: TTL of the PTR records written.
+        axfr_threshold: ``read`` transfers a zone (AXFR with the key) when
+            asked for more names of it than this (None: never); if the
+            transfer is refused it falls back to queries.
+    """
+
+    def __init__(
+        self,
+        server: str,
+        port: int = 53,
+        *,
+        tsig: TsigKey | None = None,
+        timeout: float = 5.0,
+        zones: Iterable[str] | None = None,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        ttl: int = 3600,
+        axfr_threshold: int | None = DEFAULT_AXFR_THRESHOLD,
+    ) -> None:
+        try:
+            address = ipaddress.ip_address(server)
+        except ValueError as exc:
+            raise ValidationError(
+                f"server {server!r} is not an IP address: give the primary's IPv4 or IPv6 address"
+            ) from exc
+        if not isinstance(port, int) or not 0 < port < 65536:
+            raise ValidationError(f"port {port!r} is not a TCP port number (1-65535)")
+        if not timeout > 0:
+            raise ValidationError(f"timeout must be positive seconds, got {timeout!r}")
+        if not 512 <= max_message_size <= 65535:
+            raise ValidationError(f"max_message_size {max_message_size} is outside 512-65535 bytes")
+        if not 0 <= ttl <= 2_147_483_647:
+            raise ValidationError(f"ttl {ttl} is outside 0-2147483647 seconds")
+        if tsig is not None and not isinstance(tsig, TsigKey):
+            raise ValidationError("tsig must be a TsigKey (see TsigKey.from_file)")
+        self.server = str(address)
+        self.port = port
+        self.tsig = tsig
+        self.timeout = float(timeout)
+        self.max_message_size = max_message_size
+        self.ttl = ttl
+        self.axfr_threshold = axfr_threshold
+        self.zones: tuple[str, ...] | None = (
+            None if zones is None else tuple(_norm(z, "zone") for z in zones)
+        )
+        self._family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+        self._keyring = tsig._keyring() if tsig is not None else None
+        self._zone_of: dict[str, str] = {}
+        self._zone_of_parent: dict[str, str] = {}
+        self._no_axfr: set[str] = set()
+
+    def __repr__(self) -> str:
+        key = self.tsig.name if self.tsig is not None else None
+        return f"RFC2136Backend(server={self.server!r}, port={self.port}, tsig_key={key!r})"
+
+    @property
+    def _where(self) -> str:
+        return f"{self.server} port {self.port}"
+
+    # ------------------------------------------------------------- transport
+
+    @contextlib.contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Map socket and dnspython errors to hostlib's, saying what to check."""
+        key = self.tsig.name if self.tsig is not None else "(none)"
+        try:
+            yield
+        except (dns.exception.Timeout, TimeoutError) as exc:
+            raise DNSError(
+                f"no answer from {self._where} within {self.timeout:g} s while {doing}: "
+                "is the server down, or the address or port wrong?"
+            ) from exc
+        except ConnectionRefusedError as exc:
+            raise DNSError(
+                f"connection refused by {self._where} while {doing}: "
+                "server down, or not listening on TCP at that port?"
+            ) from exc
+        except EOFError as exc:
+            raise DNSError(
+                f"{self._where} closed the connection while {doing}: see the server's log"
+            ) from exc
+        except OSError as exc:
+            raise DNSError(
+                f"cannot talk to {self._where} while {doing}: {exc.strerror or type(exc).__name__}"
+            ) from exc
+        except dns.tsig.PeerBadKey as exc:
+            raise DNSUpdateRefused(
+                f"{self._where} does not know TSIG key {key} (BADKEY) while {doing}: "
+                "check the key name and algorithm against the server's key statement"
+            ) from exc
+        except dns.tsig.PeerBadSignature as exc:
+            raise DNSUpdateRefused(
+                f"{self._where} rejected the signature of TSIG key {key} (BADSIG) while {doing}: "
+                "check the key's secret"
+            ) from exc
+        except dns.tsig.PeerBadTime as exc:
+            raise DNSUpdateRefused(
+                f"{self._where} rejected the time of TSIG key {key} (BADTIME) while {doing}: "
+                "check both clocks (NTP)"
+            ) from exc
+        except dns.tsig.PeerError as exc:
+            raise DNSUpdateRefused(
+                f"{self._where} rejected TSIG key {key} ({type(exc).__name__}) while {doing}: "
+                "check the key name, secret and algorithm"
+            ) from exc
+        except (
+            dns.tsig.BadSignature,
+            dns.tsig.BadKey,
+            dns.tsig.BadTime,
+            dns.tsig.BadAlgorithm,
+        ) as exc:
+            raise DNSUpdateRefused(
+                f"the answer of {self._where} did not verify with TSIG key {key} "
+                f"({type(exc).__name__}) while {doing}: check the key's secret and algorithm"
+            ) from exc
+        except (dns.exception.DNSException, _wire.WireError) as exc:
+            raise DNSError(
+                f"bad answer from {self._where} while {doing} ({type(exc).__name__}): "
+                "see the server's log"
+            ) from exc
+
+    def _connect(self) -> socket.socket:
+        sock = socket.socket(self._family, socket.SOCK_STREAM)
+        try:
+            # Pipelined small messages: do not let Nagle hold them back.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.settimeout(self.timeout)
+            sock.connect((self.server, self.port))
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def _queries(self, asks: Sequence[tuple[str, int]], doing: str) -> list[_wire.Answer]:
+        """Answers to unsigned queries ``(name, type)``, pipelined over one TCP connection.
+
+        named may answer pipelined queries out of order: answers are
+        matched by id and question. Windows keep both sides' buffers small.
+        """
+        answers: list[_wire.Answer] = []
+        if not asks:
+            return answers
+        with self._errors(doing), contextlib.closing(self._connect()) as sock:
+            for start in range(0, len(asks), _PIPELINE_WINDOW):
+                window = asks[start : start + _PIPELINE_WINDOW]
+                out = bytearray()
+                for qid, (name, rdtype) in enumerate(window):
+                    wire = _wire.query_wire(qid, _wire.name_wire(name, "owner name"), rdtype)
+                    out += len(wire).to_bytes(2, "big") + wire
+                sock.sendall(out)
+                got: dict[int, _wire.Answer] = {}
+                while len(got) < len(window):
+                    answer = _wire.Answer(_receive(sock))
+                    qid = answer.qid
+                    if (
+                        qid >= len(window)
+                        or qid in got
+                        or not answer.qr
+                        or answer.qname != window[qid][0]
+                        or answer.qtype != window[qid][1]
+                    ):
+                        raise DNSError(
+                            f"{self._where} sent an answer to a question not asked while {doing}"
+                        )
+                    got[qid] = answer
+                answers.extend(got[i] for i in range(len(window)))
+        return answers
+
+    # ---------------------------------------------------------------- zone_for
+
+    def zone_for(self, name: str) -> str:
+        """The zone ``name`` is updated in (absolute, lower-case).
+
+        From the configured ``zones`` (longest suffix) if given; else from
+        the server: the SOA query's answer (the name is a zone apex) or
+        authority section, walking up when the name is a CNAME (an RFC 2317
+        alias lives in the parent zone). Cached: once a name's zone is
+        known, its siblings are taken to be in it too (true for reverse
+        names; name a zone apex among them in ``zones=``).
+
+        Raises:
+            ValidationError: not a DNS name, or in none of the configured zones.
+            DNSError: the server serves no zone containing it, or failed.
+        """
+        return self._zones_for([name])[name]
+
+    def _zones_for(self, names: Iterable[str]) -> dict[str, str]:
+        """``zone_for`` of many names: one pipelined SOA query per unknown parent."""
+        found: dict[str, str] = {}
+        todo: dict[str, list[tuple[str, dns.name.Name]]] = {}
+        for given in names:
+            owner = _name(given, "owner name")
+            text = _text(owner)
+            if self.zones is not None:
+                found[given] = self._configured_zone(owner)
+                continue
+            parent = _text(owner.parent()) if owner != dns.name.root else text
+            zone = self._zone_of.get(text) or self._zone_of_parent.get(parent)
+            if zone is not None:
+                found[given] = zone
+            else:
+                todo.setdefault(parent, []).append((given, owner))
+        if not todo:
+            return found
+        reps = [members[0] for members in todo.values()]
+        answers = self._queries(
+            [(_text(owner), dns.rdatatype.SOA) for _, owner in reps],
+            f"finding the zones of {len(reps)} name(s) (SOA)",
+        )
+        for (parent, members), (_, rep), answer in zip(todo.items(), reps, answers, strict=True):
+            zone = self._soa_zone(rep, rep, answer)
+            if zone is None:
+                zone = self._discover(rep.parent(), rep)
+            self._zone_of[_text(rep)] = zone
+            if zone == _text(rep):  # an apex: its siblings may be elsewhere
+                found[members[0][0]] = zone
+                for given, _owner in members[1:]:
+                    found[given] = self.zone_for(given)
+                continue
+            self._zone_of_parent[parent] = zone
+            for given, _owner in members:
+                found[given] = zone
+        return found
+
+    def _configured_zone(self, owner: dns.name.Name) -> str:
+        assert self.zones is not None
+        best = None
+        for zone in self.zones:
+            if owner.is_subdomain(dns.name.from_text(zone)) and (
+                best is None or len(zone) > len(best)
+            ):
+                best = zone
+        if best is None:
+            raise ValidationError(
+                f"{_text(owner)} is in none of the configured zones ({', '.join(self.zones)}): "
+                "add its reverse zone to zones="
+            )
+        return best
+
+    def _discover(self, current: dns.name.Name, owner: dns.name.Name) -> str:
+        """Walk up from ``current`` (an ancestor of ``owner``) to the zone holding ``owner``."""
+        while True:
+            answer = self._queries(
+                [(_text(current), dns.rdatatype.SOA)], f"asking {_text(current)} SOA"
+            )[0]
+            zone = self._soa_zone(current, owner, answer)
+            if zone is not None:
+                return zone
+            if current == dns.name.root:
+                raise DNSError(f"{self._where} has no SOA above {_text(owner)}")
+            current = current.parent()
+
+    def _soa_zone(
+        self, current: dns.name.Name, owner: dns.name.Name, answer: _wire.Answer
+    ) -> str | None:
+        """The zone an SOA answer for ``current`` gives, or None: walk up (a CNAME here)."""
+        rcode = answer.rcode
+        here = _text(current)
+        authority_soa = [r[0] for r in answer.authority if r[1] == dns.rdatatype.SOA]
+        if rcode in (dns.rcode.REFUSED, dns.rcode.NOTAUTH) or (
+            rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN) and not answer.aa and not authority_soa
+        ):
+            raise DNSError(
+                f"{self._where} serves no zone containing {_text(owner)} "
+                f"({dns.rcode.to_text(rcode)}): check the server, or pass zones="
+            )
+        if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            raise DNSError(
+                f"{self._where} answered {dns.rcode.to_text(rcode)} to the SOA query for "
+                f"{_text(current)}: see the server's log"
+            )
+        if (here, dns.rdatatype.SOA) in {(r[0], r[1]) for r in answer.answer}:
+            return here
+        if not any(r[0] == here for r in answer.answer) and authority_soa:
+            return authority_soa[0]
+        return None  # a CNAME here (RFC 2317 alias): the name lives in its parent's zone
+
+    # -------------------------------------------------------------------- read
+
+    def read(self, names: Sequence[str]) -> dict[str, Lookup]:
+        """What each name holds: ``Lookup(ptr=...)``, ``Lookup(cname=...)`` or ``Lookup()``.
+
+        Keys are the names as given. Names are read by pipelined TCP queries
+        (one connection), or, with ``axfr_threshold``, many names of one zone
+        by one AXFR signed with the key. With
+        several PTRs at one name the smallest is returned (the prerequisite
+        on it will then fail: resolve such names by hand).
+
+        Raises:
+            ValidationError: a name is not a DNS name.
+            DNSError: the server is unreachable, not authoritative, or failed.
+        """
+        wanted: dict[str, list[str]] = {}
+        for given in names:
+            wanted.setdefault(_norm(given, "owner name"), []).append(given)
+        found: dict[str, Lookup] = {}
+        remaining = list(wanted)
+        threshold = self.axfr_threshold
+        if threshold is not None and len(remaining) > threshold and self._keyring is not None:
+            by_zone: dict[str, list[str]] = {}
+            for name, zone in self._zones_for(remaining).items():
+                by_zone.setdefault(zone, []).append(name)
+            remaining = []
+            for zone, members in by_zone.items():
+                if len(members) > threshold and zone not in self._no_axfr:
+                    transferred = self._axfr(zone, set(members))
+                    if transferred is not None:
+                        found.update(transferred)
+                        continue
+                remaining.extend(members)
+        found.update(self._read_by_query(remaining))
+        return {given: found[name] for name, givens in wanted.items() for given in givens}
+
+    def _read_by_query(self, names: list[str]) -> dict[str, Lookup]:
+        doing = f"reading {len(names)} PTR name(s)"
+        answers = self._queries([(name, dns.rdatatype.PTR) for name in names], doing)
+        found = {}
+        for name, answer in zip(names, answers, strict=True):
+            rcode = answer.rcode
+            if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                raise DNSError(
+                    f"{self._where} answered {dns.rcode.to_text(rcode)} for {name} PTR: "
+                    "check that this server is authoritative for its reverse zone"
+                )
+            if not answer.aa:
+                raise DNSError(
+                    f"{self._where} is not authoritative for {name} (referral or no zone): "
+                    "point the backend at the primary of its reverse zone"
+                )
+            found[name] = _lookup(name, answer.answer)
+        return found
+
+    def _axfr(self, zone: str, members: set[str]) -> dict[str, Lookup] | None:
+        """The members' records from a transfer of ``zone``; None if refused."""
+        assert self.tsig is not None
+        by_name: dict[str, list[tuple[str, int, str | None]]] = {}
+        try:
+            with self._errors(f"transferring zone {zone}"):
+                for message in dns.query.xfr(
+                    self.server,
+                    zone,
+                    port=self.port,
+                    keyring=self._keyring,
+                    keyname=self.tsig.name,
+                    keyalgorithm=ALGORITHMS[self.tsig.algorithm],
+                    timeout=self.timeout,
+                    relativize=False,
+                ):
+                    for rrset in message.answer:
+                        if rrset.rdtype in (dns.rdatatype.PTR, dns.rdatatype.CNAME):
+                            name = _text(rrset.name)
+                            if name in members:
+                                by_name.setdefault(name, []).extend(
+                                    (name, rrset.rdtype, _text(rdata.target)) for rdata in rrset
+                                )
+        except DNSError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, dns.xfr.TransferError):
+                log.info("AXFR of %s refused (%s); reading by queries", zone, cause.rcode)
+                self._no_axfr.add(zone)
+                return None
+            raise
+        return {name: _lookup(name, by_name.get(name, [])) for name in members}
+
+    # ------------------------------------------------------------------- write
+
+    def write(self, changes: Sequence[PtrChange]) -> None:
+        """Apply ``changes``, each with its ``old`` value as prerequisite.
+
+        Changes whose ``old`` equals ``new`` send nothing. The rest go per
+        zone, in as few messages as ``max_message_size`` allows; a message
+        is applied entirely or not at all.
+
+        Raises:
+            ValidationError: a name outside its zone, a bad hostname, or a
+                name twice; nothing was sent.
+            ConflictError: a record is no longer its ``old`` value; nothing
+                of that message was applied (the message names the records;
+                earlier messages, if any, were applied and it says so).
+            DNSUpdateRefused: REFUSED, NOTAUTH or a rejected TSIG key.
+            DNSError: the server could not be reached or failed.
+        """
+        seen: set[str] = set()
+        by_zone: dict[str, list[_wire.Prepared]] = {}
+        zone_wires: dict[str, bytes] = {}
+        for change in changes:
+            if change.old == change.new:
+                continue
+            name, zone = _abs(change.name), _abs(change.zone)
+            if zone not in zone_wires:
+                zone_wires[zone] = _wire.name_wire(zone, "zone")
+            if name != zone and not name.endswith("." + zone):
+                raise ValidationError(
+                    f"{name} is not in zone {zone}: give the zone that contains it "
+                    "(for RFC 2317, the child zone of the CNAME target)"
+                )
+            if name in seen:
+                raise ValidationError(f"{name} appears twice in one write: one change per name")
+            seen.add(name)
+            owner = _wire.name_wire(name, "owner name")
+            by_zone.setdefault(zone, []).append(
+                _wire.Prepared(
+                    name,
+                    owner[: len(owner) - len(zone_wires[zone])],
+                    None if change.old is None else _wire.name_wire(_abs(change.old), "old"),
+                    None if change.new is None else _wire.name_wire(_abs(change.new), "new"),
+                )
+            )
+        if not by_zone:
+            return
+        applied = 0
+        with self._errors("sending updates"), contextlib.closing(self._connect()) as sock:
+            for zone, group in by_zone.items():
+                builder = _wire.UpdateBuilder(zone_wires[zone], self.ttl)
+                for batch in self._batches(zone_wires[zone], group):
+                    self._send(sock, zone, builder, batch, applied)
+                    applied += len(batch)
+
+    def _batches(
+        self, zone: bytes, changes: list[_wire.Prepared]
+    ) -> Iterator[list[_wire.Prepared]]:
+        """``changes`` cut into messages of at most ``max_message_size`` bytes (exact)."""
+        start = 12 + len(zone) + 4
+        tsig = self._tsig_size
+        batch: list[_wire.Prepared] = []
+        prereqs = updates = 0
+        for change in changes:
+            while True:
+                offset = start + prereqs
+                p, u = change.prereq_size(), change.update_size(offset)
+                if start + prereqs + p + updates + u + tsig <= self.max_message_size:
+                    break
+                if not batch:
+                    raise ValidationError(
+                        f"the change of {change.text} alone exceeds max_message_size "
+                        f"{self.max_message_size}: raise it"
+                    )
+                yield batch
+                batch, prereqs, updates = [], 0, 0
+            batch.append(change)
+            prereqs += p
+            updates += u
+        if batch:
+            yield batch
+
+    @property
+    def _tsig_size(self) -> int:
+        if self.tsig is None:
+            return 0
+        return _wire.tsig_size(
+            _wire.name_wire(self.tsig.name, "key name"),
+            ALGORITHMS[self.tsig.algorithm].to_wire() or b"",
+        )
+
+    def _send(
+        self,
+        sock: socket.socket,
+        zone: str,
+        builder: _wire.UpdateBuilder,
+        batch: list[_wire.Prepared],
+        applied: int,
+    ) -> None:
+        qid = secrets.randbelow(65536)
+        wire = builder.build(qid, batch)
+        request_mac = b""
+        if self._keyring is not None:
+            (key,) = self._keyring.values()
+            wire, request_mac = _wire.sign(wire, qid, key)
+        sock.sendall(len(wire).to_bytes(2, "big") + wire)
+        # dnspython parses this one: it verifies the answer's TSIG.
+        answer = dns.message.from_wire(
+            _receive(sock), keyring=self._keyring, request_mac=request_mac
+        )
+        if answer.id != qid or answer.opcode() != dns.opcode.UPDATE:
+            raise DNSError(f"{self._where} sent an answer to another message while updating")
+        rcode = answer.rcode()
+        if rcode == dns.rcode.NOERROR:
+            log.debug("updated %d record(s) in %s at %s", len(batch), zone, self._where)
+            return
+        before = (
+            f"; {applied} change(s) sent before it in this write were applied" if applied else ""
+        )
+        key_name = self.tsig.name if self.tsig is not None else "(unsigned)"
+        if rcode in _CONFLICT_RCODES:
+            names = self._conflicting(batch)
+            shown = ", ".join(names[:10]) + (
+                f" and {len(names) - 10} more" if len(names) > 10 else ""
+            )
+            raise ConflictError(
+                f"zone {zone} {_CONFLICT_RCODES[rcode]}; changed since read: {shown}; "
+                f"none of this message's {len(batch)} change(s) was applied{before}. "
+                "Read again and re-plan."
+            )
+        if rcode == dns.rcode.REFUSED:
+            raise DNSUpdateRefused(
+                f"{self._where} refused the update of zone {zone} (REFUSED) for key {key_name}: "
+                f"check that the key may update this zone (update-policy / allow-update){before}"
+            )
+        if rcode == dns.rcode.NOTAUTH:
+            raise DNSUpdateRefused(
+                f"{self._where} is not authoritative for zone {zone}, or did not accept key "
+                f"{key_name} (NOTAUTH): check the zone name, the server (its primary) and the "
+                f"key{before}"
+            )
+        if rcode == dns.rcode.NOTZONE:
+            raise DNSError(
+                f"{self._where}: a name is outside zone {zone} (NOTZONE): check the zone "
+                f"given for these names{before}"
+            )
+        raise DNSError(
+            f"{self._where} answered {dns.rcode.to_text(rcode)} to the update of zone {zone}: "
+            f"see the server's log (zone frozen, not loaded, or journal full?){before}"
+        )
+
+    def _conflicting(self, batch: list[_wire.Prepared]) -> list[str]:
+        """The names in ``batch`` whose PTR is no longer their ``old`` value."""
+        names = [change.text for change in batch]
+        try:
+            now = self._read_by_query(names)
+        except DNSError:
+            return names
+        changed = [
+            change.text
+            for change in batch
+            if now[change.text].ptr != _target_text(change.old) or now[change.text].cname
+        ]
+        return changed or names
+
+
+def _abs(text: str) -> str:
+    text = text.strip().lower()
+    return text if text.endswith(".") else text + "."
+
+
+def _target_text(wire: bytes | None) -> str | None:
+    return None if wire is None else _text(dns.name.from_wire(wire, 0)[0])
+
+
+def _receive(sock: socket.socket) -> bytes:
+    """One length-prefixed DNS message from a TCP socket (its timeout applies)."""
+    length = int.from_bytes(_receive_exactly(sock, 2), "big")
+    return _receive_exactly(sock, length)
+
+
+def _receive_exactly(sock: socket.socket, count: int) -> bytes:
+    data = bytearray()
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            raise EOFError("connection closed")
+        data += chunk
+    return bytes(data)
+
+
+def _lookup(owner: str, records: Iterable[tuple[str, int, str | None]]) -> Lookup:
+    ptrs: list[str] = []
+    for name, rtype, target in records:
+        if name != owner or target is None:
+            continue
+        if rtype == dns.rdatatype.CNAME:
+            return Lookup(cname=target)
+        if rtype == dns.rdatatype.PTR:
+            ptrs.append(target)
+    return Lookup(ptr=min(ptrs)) if ptrs else Lookup()

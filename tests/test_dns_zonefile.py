@@ -91,9 +91,9 @@ def test_read_ptr_cname_empty_and_outside(backend: ZoneFileBackend) -> None:
     found = backend.read(
         ["10.2.0.192.in-addr.arpa", "5.2.0.192.IN-ADDR.ARPA.", "12." + ORIGIN, "x.example."]
     )
-    assert found == {
-        "10." + ORIGIN: Lookup(ptr="host10.example.com."),
-        "5." + ORIGIN: Lookup(cname="5.0-63." + ORIGIN),
+    assert found == {  # keyed by the names as given
+        "10.2.0.192.in-addr.arpa": Lookup(ptr="host10.example.com."),
+        "5.2.0.192.IN-ADDR.ARPA.": Lookup(cname="5.0-63." + ORIGIN),
         "12." + ORIGIN: Lookup(),
         "x.example.": Lookup(),
     }
@@ -177,6 +177,14 @@ def test_name_outside_the_zone_is_refused(backend: ZoneFileBackend) -> None:
     )
     with pytest.raises(ValidationError, match="not in zone"):
         backend.write([bad])
+
+
+def test_edit_by_hand_is_seen_by_the_next_read(backend: ZoneFileBackend, zone_path: Path) -> None:
+    assert backend.read(["10." + ORIGIN])["10." + ORIGIN].ptr == "host10.example.com."
+    zone_path.write_text(ZONE_TEXT.replace("host10.example.com.", "edited.example.com."))
+    assert backend.read(["10." + ORIGIN])["10." + ORIGIN].ptr == "edited.example.com."
+    with pytest.raises(ConflictError):
+        backend.write([change(10, "host10.example.com.", "mine.example.com.")])
 
 
 def test_empty_write_touches_nothing(backend: ZoneFileBackend, zone_path: Path) -> None:

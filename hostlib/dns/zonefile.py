@@ -36,6 +36,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import attrs
 import dns.exception
 import dns.name
 import dns.node
@@ -70,6 +71,22 @@ def next_serial(current: int, today: datetime.date) -> int:
     if 0 < step < 2**31:
         return first_today
     return (current + 1) % _SERIAL_MOD
+
+
+def _stat_key(path: Path) -> tuple[int, int, int, int]:
+    """Changes whenever the file is replaced (rename: new inode) or rewritten."""
+    st = path.stat()
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@attrs.frozen
+class _Snapshot:
+    """One parse of the zone file, with its PTR/CNAME owners indexed."""
+
+    key: tuple[int, int, int, int]
+    zone: dns.zone.Zone
+    text: str
+    index: dict[str, Lookup]
 
 
 def _utc_today() -> datetime.date:
@@ -120,7 +137,7 @@ class ZoneFileBackend:
         self.ttl = ttl
         self.reload_timeout = reload_timeout
         self._today = today or _utc_today
-        self._origin_name = dns.name.from_text(self.origin)
+        self._cache: _Snapshot | None = None
 
     def __repr__(self) -> str:
         return f"ZoneFileBackend({str(self.path)!r}, origin={self.origin!r})"
@@ -143,15 +160,9 @@ class ZoneFileBackend:
 
     def read(self, names: Sequence[str]) -> dict[str, Lookup]:
         """What each name holds in the file; names outside the zone hold nothing."""
-        zone, _text = self._load()
-        result: dict[str, Lookup] = {}
-        for name in names:
-            key = normalize_zone(name)
-            if not self._in_zone(key):
-                result[key] = Lookup()
-                continue
-            result[key] = self._lookup(zone, key)
-        return result
+        index = self._load().index
+        empty = Lookup()
+        return {name: index.get(normalize_zone(name), empty) for name in names}
 
     def write(self, changes: Sequence[PtrChange]) -> None:
         """Apply ``changes`` to the file if every ``old`` value still holds.
@@ -168,10 +179,10 @@ class ZoneFileBackend:
             return
         relative = [(change, self._relative(change.name)) for change in changes]
         with self._locked():
-            zone, text = self._load()
+            snap = self._load()
             conflicts = []
             for change, _rel in relative:
-                current = self._lookup(zone, normalize_zone(change.name))
+                current = snap.index.get(normalize_zone(change.name), Lookup())
                 if current.cname is not None and change.new is not None:
                     raise ValidationError(
                         f"{change.name} is a CNAME to {current.cname} (an RFC 2317 alias); "
@@ -191,29 +202,44 @@ class ZoneFileBackend:
             relative = [(c, rel) for c, rel in relative if c.old != c.new]
             if not relative:
                 return  # every value is already as asked: no write, no serial bump
-            ttl = self._default_ttl(zone, text)
+            # The parsed zone is changed in place: forget it until it is saved.
+            self._cache = None
+            zone = snap.zone
+            ttl = self._default_ttl(zone, snap.text)
             for change, rel in relative:
                 self._put(zone, rel, change, ttl)
             serial = self._bump_serial(zone)
-            self._save(zone, text)
+            text = self._save(zone, snap.text)
+            index = dict(snap.index)
+            for change, _rel in relative:
+                name = normalize_zone(change.name)
+                if change.new is None:
+                    index.pop(name, None)
+                else:
+                    index[name] = Lookup(ptr=change.new)
+            with contextlib.suppress(OSError):
+                self._cache = _Snapshot(_stat_key(self.path), zone, text, index)
         self._reload(serial)
 
     # -- internals ----------------------------------------------------------
 
-    def _in_zone(self, name: str) -> bool:
-        return dns.name.from_text(name).is_subdomain(self._origin_name)
-
     def _relative(self, name: str) -> dns.name.Name:
-        absolute = dns.name.from_text(normalize_zone(name))
-        if not absolute.is_subdomain(self._origin_name):
+        absolute = normalize_zone(name)
+        if absolute == self.origin:
+            return dns.name.empty
+        if not absolute.endswith("." + self.origin):
             raise ValidationError(
                 f"{name} is not in zone {self.origin} kept in {self.path}; use a backend "
                 "for that name's zone"
             )
-        return absolute.relativize(self._origin_name)
+        return dns.name.Name(absolute[: -len(self.origin) - 1].split("."))
 
-    def _load(self) -> tuple[dns.zone.Zone, str]:
+    def _load(self) -> _Snapshot:
+        """The parsed file, re-read only when it was replaced or changed."""
         try:
+            key = _stat_key(self.path)
+            if self._cache is not None and self._cache.key == key:
+                return self._cache
             text = self.path.read_text(encoding="utf-8")
         except OSError as exc:
             raise DNSError(
@@ -238,29 +264,38 @@ class ZoneFileBackend:
             raise DNSError(
                 f"zone file {self.path} is not a valid zone {self.origin}: {exc}"
             ) from exc
-        return zone, text
+        snap = _Snapshot(key, zone, text, self._index(zone))
+        self._cache = snap
+        return snap
 
-    def _lookup(self, zone: dns.zone.Zone, name: str) -> Lookup:
-        rel = dns.name.from_text(name).relativize(self._origin_name)
-        node = zone.get_node(rel)
-        if node is None:
-            return Lookup()
-        cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
-        if cname:
-            return Lookup(cname=self._absolute(cname[0].to_text(), rel))
-        ptrs = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.PTR)
-        if not ptrs:
-            return Lookup()
-        targets = sorted(self._absolute(rdata.to_text(), rel) for rdata in ptrs)
-        if len(targets) > 1:
+    def _index(self, zone: dns.zone.Zone) -> dict[str, Lookup]:
+        """Every PTR and CNAME owner of the zone, by absolute lower-case name."""
+        index: dict[str, Lookup] = {}
+        for rel, node in zone.nodes.items():
+            owner = (
+                self.origin if rel == dns.name.empty else f"{rel.to_text().lower()}.{self.origin}"
+            )
+            cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
+            if cname:
+                index[owner] = Lookup(cname=self._absolute(cname[0]))
+                continue
+            ptrs = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.PTR)
+            if not ptrs:
+                continue
+            targets = sorted(self._absolute(rdata) for rdata in ptrs)
             # Several PTRs at one name: report them joined so that no single
             # "old" value matches and a write is a conflict, not a silent pick.
-            return Lookup(ptr=" ".join(targets))
-        return Lookup(ptr=targets[0])
+            index[owner] = Lookup(ptr=" ".join(targets))
+        return index
 
-    def _absolute(self, text: str, _owner: dns.name.Name) -> str:
-        target = dns.name.from_text(text, origin=self._origin_name)
-        return target.to_text().lower()
+    def _absolute(self, rdata: dns.rdata.Rdata) -> str:
+        target = rdata.target  # type: ignore[attr-defined]
+        assert isinstance(target, dns.name.Name)
+        if target.is_absolute():
+            return target.to_text().lower()
+        if target == dns.name.empty:
+            return self.origin
+        return f"{target.to_text().lower()}.{self.origin}"
 
     def _default_ttl(self, zone: dns.zone.Zone, text: str) -> int:
         if self.ttl is not None:
@@ -313,8 +348,9 @@ class ZoneFileBackend:
         zone.to_file(body, sorted=True, relativize=True, want_comments=True, want_origin=True)
         return "\n".join(header) + ("\n" if header else "") + body.getvalue()
 
-    def _save(self, zone: dns.zone.Zone, original: str) -> None:
-        data = self._render(zone, original).encode("utf-8")
+    def _save(self, zone: dns.zone.Zone, original: str) -> str:
+        text = self._render(zone, original)
+        data = text.encode("utf-8")
         directory = self.path.parent
         try:
             stat = self.path.stat()
@@ -345,6 +381,7 @@ class ZoneFileBackend:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+        return text
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -72,6 +72,11 @@ DEFAULT_MAX_MESSAGE_SIZE = 32_000
 #: big zone's names... which is when queries are cheap anyway.
 DEFAULT_AXFR_THRESHOLD: int | None = None
 _PIPELINE_WINDOW = 100
+# The first label of an address's reverse name: an IPv4 octet or an IPv6 nibble.
+_ADDRESS_LABEL = re.compile(
+    r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.(?:[^.]+\.)*in-addr\.arpa\."
+    r"|[0-9a-f]\.(?:[^.]+\.)*ip6\.arpa\.)\Z"
+)
 _CONFLICT_RCODES = {
     dns.rcode.YXDOMAIN: "a name that must not exist exists (YXDOMAIN)",
     dns.rcode.YXRRSET: "a PTR that must not exist exists (YXRRSET)",
@@ -407,9 +412,10 @@ class RFC2136Backend:
         From the configured ``zones`` (longest suffix) if given; else from
         the server: the SOA query's answer (the name is a zone apex) or
         authority section, walking up when the name is a CNAME (an RFC 2317
-        alias lives in the parent zone). Cached: once a name's zone is
-        known, its siblings are taken to be in it too (true for reverse
-        names; name a zone apex among them in ``zones=``).
+        alias lives in the parent zone). Cached: once one address name's
+        zone is known, its sibling address names (an IPv4 octet or an IPv6
+        nibble as first label) are taken to be in it too; a zone for one
+        single address must then be named in ``zones=``.
 
         Raises:
             ValidationError: not a DNS name, or in none of the configured zones.
@@ -428,7 +434,9 @@ class RFC2136Backend:
                 found[given] = self._configured_zone(owner)
                 continue
             parent = _text(owner.parent()) if owner != dns.name.root else text
-            zone = self._zone_of.get(text) or self._zone_of_parent.get(parent)
+            zone = self._zone_of.get(text)
+            if zone is None and _ADDRESS_LABEL.match(text):
+                zone = self._zone_of_parent.get(parent)
             if zone is not None:
                 found[given] = zone
             else:
@@ -561,6 +569,12 @@ class RFC2136Backend:
                     "point the backend at the primary of its reverse zone"
                 )
             found[name] = _lookup(name, answer.answer)
+            if not answer.answer and self.zones is None:
+                # A negative answer names the zone (its SOA): zone_for gets it free.
+                soa = [r[0] for r in answer.authority if r[1] == dns.rdatatype.SOA]
+                if soa and soa[0] != name and name.endswith("." + soa[0]):
+                    self._zone_of[name] = soa[0]
+                    self._zone_of_parent[name.split(".", 1)[1]] = soa[0]
         return found
 
     def _axfr(self, zone: str, members: set[str]) -> dict[str, Lookup] | None:

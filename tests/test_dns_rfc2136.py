@@ -1,0 +1,403 @@
+"""RFC2136Backend and TsigKey against a real named, cross-checked with dig and nsupdate."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hostlib.dns.backend import Lookup, PtrBackend
+from hostlib.dns.changes import PtrChange
+from hostlib.dns.reverse import ReverseDNS
+from hostlib.dns.rfc2136 import RFC2136Backend, TsigKey
+from hostlib.errors import ConflictError, DNSError, DNSUpdateRefused, ValidationError
+from tests.bind_support import Bind, axfr, dig, free_port, named, nsupdate
+
+__all__ = ["named"]  # the fixture, re-exported for pytest
+
+IP = ipaddress.ip_address
+V4 = "2.0.192.in-addr.arpa."
+CHILD = "0-63.2.0.192.in-addr.arpa."
+V6 = "8.b.d.0.1.0.0.2.ip6.arpa."
+
+
+@pytest.fixture(autouse=True)
+def _clean(named: Bind) -> None:
+    named.reset()
+
+
+def backend(bind: Bind, **kwargs: object) -> RFC2136Backend:
+    return RFC2136Backend(
+        bind.host,
+        bind.port,
+        tsig=TsigKey(bind.key.name, bind.key.secret),
+        timeout=5.0,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def v4(last: int, old: str | None, new: str | None) -> PtrChange:
+    return PtrChange(IP(f"192.0.2.{last}"), f"{last}.{V4}", V4, old, new)
+
+
+def child(last: int, old: str | None, new: str | None) -> PtrChange:
+    return PtrChange(IP(f"192.0.2.{last}"), f"{last}.{CHILD}", CHILD, old, new)
+
+
+def v6(address: str, old: str | None, new: str | None) -> PtrChange:
+    ip = ipaddress.IPv6Address(address)
+    return PtrChange(ip, ip.reverse_pointer + ".", V6, old, new)
+
+
+def serial(bind: Bind, zone: str) -> int:
+    (soa,) = dig(bind, zone, "SOA")
+    return int(soa.split()[2])
+
+
+# -------------------------------------------------------------------- TsigKey
+
+
+def test_tsig_key_from_bind_key_file_and_secret_hidden(named: Bind) -> None:
+    key = TsigKey.from_file(named.key_file)
+    assert key == TsigKey("hostlib-test", named.key.secret, "hmac-sha256")
+    assert key.name == "hostlib-test."
+    for text in (repr(key), str(key), repr(backend(named))):
+        assert named.key.secret not in text
+        assert "hostlib-test." in text
+
+
+def test_tsig_key_file_variants(tmp_path: Path, named: Bind) -> None:
+    path = tmp_path / "keys.conf"
+    path.write_text(
+        "# two keys\n"
+        f"{named.key.conf()}"
+        "/* the narrow one */\n"
+        f'key narrow. {{ algorithm HMAC-SHA512; secret "{named.narrow_key.secret}"; }};\n'
+    )
+    with pytest.raises(ValidationError, match="pass name="):
+        TsigKey.from_file(path)
+    narrow = TsigKey.from_file(path, name="narrow")
+    assert (narrow.name, narrow.algorithm) == ("narrow.", "hmac-sha512")
+    with pytest.raises(ValidationError, match="no key 'other'"):
+        TsigKey.from_file(path, name="other")
+    with pytest.raises(ValidationError, match="cannot read TSIG key file"):
+        TsigKey.from_file(tmp_path / "missing.key")
+    path.write_text('key "x" { algorithm hmac-sha256; secret "not base64!"; };')
+    with pytest.raises(ValidationError, match="not valid base64") as err:
+        TsigKey.from_file(path)
+    assert "not base64!" not in str(err.value)
+
+
+def test_tsig_key_validation() -> None:
+    secret = "c2VjcmV0c2VjcmV0c2VjcmV0"
+    with pytest.raises(ValidationError, match="algorithm 'hmac-sha3'"):
+        TsigKey("k", secret, "hmac-sha3")
+    with pytest.raises(ValidationError, match="not valid base64") as err:
+        TsigKey("k", secret + "%%")
+    assert secret not in str(err.value)
+    with pytest.raises(ValidationError, match="TSIG key name"):
+        TsigKey("a..b", secret)
+    with pytest.raises(ValidationError, match="empty"):
+        TsigKey("k", "")
+
+
+# ---------------------------------------------------------- writes, with dig
+
+
+def test_backend_is_a_ptr_backend(named: Bind) -> None:
+    assert isinstance(backend(named), PtrBackend)
+
+
+def test_write_ipv4_add_change_delete_checked_with_dig(named: Bind) -> None:
+    be = backend(named)
+    name = f"200.{V4}"
+    be.write([v4(200, None, "web.example.test.")])
+    assert dig(named, name, "PTR") == ["web.example.test."]
+    be.write([v4(200, "web.example.test.", "mail.example.test.")])
+    assert dig(named, name, "PTR") == ["mail.example.test."]
+    be.write([v4(200, "mail.example.test.", None)])
+    assert dig(named, name, "PTR") == []
+    # The seeded record, changed and read back.
+    be.write([v4(100, "seed.example.test.", "renamed.example.test.")])
+    assert dig(named, f"100.{V4}", "PTR") == ["renamed.example.test."]
+
+
+def test_write_ipv6_over_ipv6_transport(named: Bind) -> None:
+    be = RFC2136Backend(named.host6, named.port, tsig=TsigKey.from_file(named.key_file))
+    change = v6("2001:db8::1", None, "v6.example.test.")
+    be.write([change])
+    assert dig(named, change.name, "PTR", host="::1") == ["v6.example.test."]
+    assert be.read([change.name]) == {change.name: Lookup(ptr="v6.example.test.")}
+
+
+def test_write_rfc2317_child_zone(named: Bind) -> None:
+    be = backend(named)
+    be.write([child(5, None, "five.example.test."), child(63, None, "last.example.test.")])
+    assert dig(named, f"5.{CHILD}", "PTR") == ["five.example.test."]
+    assert dig(named, f"63.{CHILD}", "PTR") == ["last.example.test."]
+    # The parent keeps pointing there.
+    assert dig(named, f"5.{V4}", "CNAME") == [f"5.{CHILD}"]
+
+
+def test_plain_name_of_a_2317_alias_is_silently_ignored_by_named(named: Bind) -> None:
+    """FIELD_NOTES' trap: NOERROR, nothing added. Why ReverseDNS reads back."""
+    be = backend(named)
+    be.write([v4(6, None, "lost.example.test.")])  # no error...
+    assert dig(named, f"6.{V4}", "PTR") == []  # ...and nothing there
+    assert dig(named, f"6.{CHILD}", "PTR") == []
+    assert be.read([f"6.{V4}"]) == {f"6.{V4}": Lookup(cname=f"6.{CHILD}")}
+
+
+def test_unchanged_records_send_nothing(named: Bind) -> None:
+    before = serial(named, V4)
+    backend(named).write([v4(100, "seed.example.test.", "seed.example.test.")])
+    backend(named).write([])
+    assert serial(named, V4) == before
+
+
+# ----------------------------------------------------------- reads, nsupdate
+
+
+def test_reads_records_written_by_nsupdate(named: Bind) -> None:
+    v6name = ipaddress.IPv6Address("2001:db8::abcd").reverse_pointer + "."
+    nsupdate(
+        named,
+        f"update add 77.{V4} 300 PTR seventy-seven.example.test.\nsend\n"
+        f"update add 9.{CHILD} 300 PTR nine.example.test.\nsend\n"
+        f"update add {v6name} 300 PTR six.example.test.",
+    )
+    names = [f"77.{V4}", f"9.{CHILD}", v6name, f"9.{V4}", f"78.{V4}", f"100.{V4}"]
+    for be in (backend(named), backend(named, axfr_threshold=2)):
+        assert be.read(names) == {
+            f"77.{V4}": Lookup(ptr="seventy-seven.example.test."),
+            f"9.{CHILD}": Lookup(ptr="nine.example.test."),
+            v6name: Lookup(ptr="six.example.test."),
+            f"9.{V4}": Lookup(cname=f"9.{CHILD}"),
+            f"78.{V4}": Lookup(),
+            f"100.{V4}": Lookup(ptr="seed.example.test."),
+        }
+    # Names as given (no trailing dot, upper case) are the keys of the answer.
+    assert backend(named).read(["77.2.0.192.IN-ADDR.ARPA"]) == {
+        "77.2.0.192.IN-ADDR.ARPA": Lookup(ptr="seventy-seven.example.test.")
+    }
+
+
+def test_axfr_read_and_fallback_when_transfer_refused(named: Bind) -> None:
+    changes = [child(i, None, f"h{i}.example.test.") for i in range(60)]
+    backend(named).write(changes)
+    names = [c.name for c in changes] + [f"{i}.{V4}" for i in range(60)]
+    by_query = backend(named).read(names)
+    assert backend(named, axfr_threshold=10).read(names) == by_query
+    assert by_query[f"7.{CHILD}"] == Lookup(ptr="h7.example.test.")
+    assert by_query[f"7.{V4}"] == Lookup(cname=f"7.{CHILD}")
+    # The narrow key may not transfer: the backend falls back to queries.
+    narrow = RFC2136Backend(
+        named.host, named.port, tsig=TsigKey.from_file(named.narrow_key_file), axfr_threshold=10
+    )
+    assert narrow.read(names) == by_query
+
+
+def test_zone_for_from_the_server_and_from_configuration(named: Bind) -> None:
+    be = backend(named)
+    v6name = ipaddress.IPv6Address("2001:db8:0:1::5").reverse_pointer + "."
+    assert be.zone_for("10.2.0.192.in-addr.arpa") == V4
+    assert be.zone_for(f"5.{V4}") == V4  # a CNAME there: it lives in the parent
+    assert be.zone_for(f"5.{CHILD}") == CHILD
+    assert be.zone_for(CHILD) == CHILD
+    assert be.zone_for(v6name) == V6
+    assert be.zone_for("host1.example.test") == "example.test."
+    with pytest.raises(DNSError, match=r"serves no zone containing 1\.2\.0\.10\.in-addr\.arpa\."):
+        be.zone_for("1.2.0.10.in-addr.arpa")
+    configured = backend(named, zones=[V4, "0-63.2.0.192.in-addr.arpa"])
+    assert configured.zone_for(f"5.{CHILD}") == CHILD
+    assert configured.zone_for(f"5.{V4}") == V4
+    with pytest.raises(ValidationError, match="none of the configured zones"):
+        configured.zone_for(v6name)
+
+
+# -------------------------------------------------------- refusals, failures
+
+
+def test_wrong_secret_is_refused_and_zone_unchanged(named: Bind) -> None:
+    wrong = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="
+    be = RFC2136Backend(named.host, named.port, tsig=TsigKey(named.key.name, wrong))
+    before = axfr(named, V4)
+    with pytest.raises(DNSUpdateRefused, match=r"BADSIG.*secret") as err:
+        be.write([v4(100, "seed.example.test.", "evil.example.test."), v4(1, None, "x.test.")])
+    assert wrong not in str(err.value)
+    assert named.key.secret not in str(err.value)
+    assert axfr(named, V4) == before
+    unknown = RFC2136Backend(named.host, named.port, tsig=TsigKey("nobody", wrong))
+    with pytest.raises(DNSUpdateRefused, match="BADKEY"):
+        unknown.write([v4(100, "seed.example.test.", "evil.example.test.")])
+    assert dig(named, f"100.{V4}", "PTR") == ["seed.example.test."]
+
+
+def test_narrow_key_may_update_only_its_zone(named: Bind) -> None:
+    narrow = RFC2136Backend(named.host, named.port, tsig=TsigKey.from_file(named.narrow_key_file))
+    with pytest.raises(DNSUpdateRefused, match=r"REFUSED.*narrow.*update-policy"):
+        narrow.write([v4(100, "seed.example.test.", "evil.example.test.")])
+    assert dig(named, f"100.{V4}", "PTR") == ["seed.example.test."]
+    with pytest.raises(DNSUpdateRefused):
+        narrow.write([v6("2001:db8::66", None, "evil.example.test.")])
+    assert dig(named, ipaddress.IPv6Address("2001:db8::66").reverse_pointer, "PTR") == []
+    narrow.write([child(12, None, "ok.example.test.")])
+    assert dig(named, f"12.{CHILD}", "PTR") == ["ok.example.test."]
+
+
+def test_server_down_is_a_dns_error_within_the_timeout() -> None:
+    be = RFC2136Backend("127.0.0.1", free_port(), tsig=None, timeout=1.0)
+    for call in (
+        lambda: be.read([f"1.{V4}"]),
+        lambda: be.write([v4(1, None, "a.example.test.")]),
+        lambda: be.zone_for(f"1.{V4}"),
+    ):
+        start = time.monotonic()
+        with pytest.raises(DNSError, match="server down"):
+            call()
+        assert time.monotonic() - start < 2.0
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A TCP port that accepts connections and never answers."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+def test_server_that_never_answers_times_out(silent_server: int) -> None:
+    key = TsigKey("k", "c2VjcmV0c2VjcmV0c2VjcmV0")
+    be = RFC2136Backend("127.0.0.1", silent_server, tsig=key, timeout=0.5)
+    for call in (
+        lambda: be.read([f"1.{V4}"]),
+        lambda: be.write([v4(1, None, "a.example.test.")]),
+    ):
+        start = time.monotonic()
+        with pytest.raises(DNSError, match=r"within 0.5 s.*server down"):
+            call()
+        assert time.monotonic() - start < 1.5
+
+
+def test_bad_input_is_rejected_before_sending(named: Bind) -> None:
+    be = backend(named)
+    before = serial(named, V4)
+    with pytest.raises(ValidationError, match="is not in zone"):
+        be.write([PtrChange(IP("192.0.2.1"), f"1.{V4}", CHILD, None, "a.example.test.")])
+    with pytest.raises(ValidationError, match="twice"):
+        be.write([v4(1, None, "a.example.test."), v4(1, None, "b.example.test.")])
+    with pytest.raises(ValidationError, match="not a valid DNS name"):
+        be.write([v4(1, None, "a..example.test.")])
+    assert serial(named, V4) == before
+    with pytest.raises(ValidationError, match="not an IP address"):
+        RFC2136Backend("ns.example.test", 53)
+    with pytest.raises(ValidationError, match="max_message_size"):
+        RFC2136Backend("127.0.0.1", 53, max_message_size=100)
+
+
+# ---------------------------------------------------------------- conflicts
+
+
+def test_concurrent_change_is_a_conflict_and_the_other_value_is_kept(named: Bind) -> None:
+    be = backend(named)
+    name = f"150.{V4}"
+    assert be.read([name]) == {name: Lookup()}
+    nsupdate(named, f"update add {name} 300 PTR other.example.test.")
+    before = serial(named, V4)
+    with pytest.raises(ConflictError, match=r"150\.2\.0\.192\.in-addr\.arpa\..*none of") as err:
+        be.write([v4(151, None, "mine.example.test."), v4(150, None, "mine.example.test.")])
+    assert "151.2.0" not in str(err.value).split("changed since read:")[1].split(";")[0]
+    assert dig(named, name, "PTR") == ["other.example.test."]
+    assert dig(named, f"151.{V4}", "PTR") == []  # same message: not applied either
+    assert serial(named, V4) == before
+    # Changed under a change and under a delete.
+    nsupdate(named, f"update delete {name} PTR\nupdate add {name} 300 PTR third.example.test.")
+    with pytest.raises(ConflictError):
+        be.write([v4(150, "other.example.test.", "mine.example.test.")])
+    with pytest.raises(ConflictError):
+        be.write([v4(150, "other.example.test.", None)])
+    assert dig(named, name, "PTR") == ["third.example.test."]
+
+
+# ----------------------------------------------------------------- batching
+
+
+def test_two_thousand_ipv6_ptrs_split_into_several_messages(named: Bind) -> None:
+    net = ipaddress.IPv6Network("2001:db8:0:2::/64")
+    changes = [v6(str(net[i]), None, f"host-{i}.example.test.") for i in range(1, 2001)]
+    before = serial(named, V6)
+    backend(named, max_message_size=16_000).write(changes)
+    messages = serial(named, V6) - before  # each update message bumps the serial once
+    assert 5 <= messages <= 20
+    records = [r for r in axfr(named, V6) if r[1] == "PTR"]
+    assert len(records) == 2000
+    assert (changes[1999].name, "PTR", "host-2000.example.test.") in records
+    # Read them all back; then delete them in a default-size write.
+    be = backend(named)
+    got = be.read([c.name for c in changes])
+    assert all(got[c.name] == Lookup(ptr=c.new) for c in changes)
+    before = serial(named, V6)
+    be.write([v6(str(c.ip), c.new, None) for c in changes])
+    assert 2 <= serial(named, V6) - before <= 10
+    assert [r for r in axfr(named, V6) if r[1] == "PTR"] == []
+
+
+# ------------------------------------------------------ through ReverseDNS
+
+
+def test_reverse_dns_over_rfc2136_with_classless_map(named: Bind) -> None:
+    rdns = ReverseDNS(backend(named), classless={"192.0.2.0/26": CHILD})
+    result = rdns.apply(
+        {
+            "192.0.2.5": "five.example.test",
+            "192.0.2.100": "hundred.example.test",
+            "2001:db8::5": "v6.example.test",
+        }
+    )
+    assert (len(result.added), len(result.changed), result.failed) == (2, 1, ())
+    assert dig(named, f"5.{CHILD}", "PTR") == ["five.example.test."]
+    assert dig(named, f"100.{V4}", "PTR") == ["hundred.example.test."]
+    assert rdns.get_ptr("192.0.2.5") == "five.example.test."
+    # Without the map, the CNAME is followed and its target written.
+    plain = ReverseDNS(backend(named))
+    assert plain.get_ptr("192.0.2.5") == "five.example.test."
+    plain.set_ptr("192.0.2.6", "six.example.test")
+    assert dig(named, f"6.{CHILD}", "PTR") == ["six.example.test."]
+    again = plain.set_ptr("192.0.2.6", "six.example.test.")
+    assert not again.has_changes
+
+
+def test_reverse_dns_plan_then_concurrent_change_then_apply_conflicts(named: Bind) -> None:
+    rdns = ReverseDNS(backend(named), classless={"192.0.2.0/26": CHILD})
+    plan = rdns.plan({"192.0.2.7": "mine.example.test", "192.0.2.101": "mine.example.test"})
+    assert len(plan.added) == 2
+    nsupdate(named, f"update add 7.{CHILD} 300 PTR theirs.example.test.")
+    with pytest.raises(ConflictError, match=r"7\.0-63"):
+        rdns.apply(plan)
+    assert dig(named, f"7.{CHILD}", "PTR") == ["theirs.example.test."]

@@ -27,6 +27,11 @@ MODULES = [
     "hostlib.traffic",
     "hostlib.traffic.store",
     "hostlib.traffic.figures",
+    "hostlib.dns",
+    "hostlib.dns.names",
+    "hostlib.dns.reverse",
+    "hostlib.dns.rfc2136",
+    "hostlib.dns.zonefile",
 ]
 
 

@@ -10,6 +10,7 @@ import click
 
 from hostlib import __version__
 from hostlib.cli.billing import billing
+from hostlib.cli.dns import dns
 from hostlib.cli.power import power
 from hostlib.cli.traffic import traffic
 
@@ -25,3 +26,4 @@ def main() -> None:
 main.add_command(power)
 main.add_command(billing)
 main.add_command(traffic)
+main.add_command(dns)

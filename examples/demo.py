@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from examples import demo_billing, demo_power, demo_traffic
+from examples import demo_billing, demo_dns, demo_power, demo_traffic
 from examples._demo_util import section
 
 OUT = Path("demo-output")
@@ -23,6 +23,8 @@ def main() -> int:
     demo_billing.run(OUT)
     section("Traffic: RRD files, billing figures, a graph")
     demo_traffic.run(OUT)
+    section("Network: interface details and reverse DNS in a zone file")
+    demo_dns.run(OUT)
     print(f"\nDone. Files are in {OUT.resolve()}")
     return 0
 

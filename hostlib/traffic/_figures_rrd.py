@@ -59,6 +59,7 @@ __all__ = [
     "Sample",
     "fetch_figures",
     "fetch_samples",
+    "flush",
     "graph_figures",
     "slot_bounds",
 ]
@@ -140,7 +141,7 @@ def map_rrd_error(exc: Exception, path: str, daemon: str | None) -> HostlibError
     )
 
 
-def _flush(path: str, daemon: str | None) -> None:
+def flush(path: str, daemon: str | None) -> None:
     # librrd 1.7.2 graph and fetch fall back to reading the file silently
     # when the daemon cannot be reached, i.e. without the queued updates; an
     # explicit flush fails loudly instead (and leaves nothing queued to miss)
@@ -264,7 +265,7 @@ def graph_figures(
 ) -> RawFigures:
     """Totals and (when ``p`` is given) the nearest-rank percentile, computed in librrd."""
     s, e, slots = slot_bounds(start, end)
-    _flush(path, daemon)
+    flush(path, daemon)
     if slots == 0:
         # no slot ends in the window; still open the file so a missing or
         # damaged one is reported the same way
@@ -326,7 +327,7 @@ def fetch_samples(path: str, start: int, end: int, *, daemon: str | None) -> lis
         HostlibError: the file cannot be read.
     """
     s, e, slots = slot_bounds(start, end)
-    _flush(path, daemon)
+    flush(path, daemon)
     if slots == 0:
         return []
     args = ["AVERAGE", "--start", str(s), "--end", str(e - 1)]

@@ -17,9 +17,10 @@ How gaps count
 
 Volume
     ``total_bytes`` sums rate x 300 s over the known samples, per direction,
-    in librrd (``VDEF TOTAL``), and rounds the sum to the nearest whole byte
-    (halves to even; the rates come from whole octet counters, so the
-    rounding only removes floating-point noise).
+    exactly as librrd's ``VDEF TOTAL`` does (left to right, then x 300), and
+    rounds the sum to the nearest whole byte (halves to even; the rates come
+    from whole octet counters, so the rounding only removes floating-point
+    noise).
 
 Percentile: the billing convention
     Sort the known samples ascending, drop the top ``(100 - p)`` percent and
@@ -34,8 +35,18 @@ Percentile: the billing convention
     rrdtool's own ``VDEF PERCENT``/``PERCENTNAN`` use another rank rule
     (index ``round(p x (n-1) / 100)``, see FIELD_NOTES.md): for ``p=95`` the
     two agree unless ``n mod 20`` is 12 to 19 (for 12 samples rrdtool takes
-    the 11th, nearest rank the 12th). hostlib computes in librrd with a
-    parameter chosen so librrd's rule lands on the nearest-rank sample.
+    the 11th, nearest rank the 12th).
+
+How it is computed
+    Fast path: the rows of the 5-minute archive are read from the file
+    itself and the figures computed with numpy (``_figures_direct``; no
+    lock is taken, a concurrent update is detected and the read retried).
+    Whenever that path declines (a file of another layout, a window older
+    than the 5-minute archive, a file librrd must report on, writers that
+    keep the file busy) one ``rrdtool.graphv`` computes the same figures in
+    librrd, with a percentile parameter chosen so librrd's rank rule lands
+    on the nearest-rank sample (``_figures_rrd``). Both give the same
+    doubles; the tests compare them bit for bit.
 
 Billing windows and projections
     :func:`billing_window` anchors a window to an order's period end in UTC
@@ -49,13 +60,15 @@ from __future__ import annotations
 import calendar
 import math
 from datetime import UTC, datetime
+from fractions import Fraction
 from typing import Literal
 
 import attrs
 
 from hostlib.errors import NotFoundError, ValidationError
+from hostlib.traffic._figures_direct import direct_figures
 from hostlib.traffic._figures_rank import check_p
-from hostlib.traffic._figures_rrd import Direction, graph_figures, slot_bounds
+from hostlib.traffic._figures_rrd import Direction, RawFigures, graph_figures, slot_bounds
 from hostlib.traffic.layout import STEP
 
 __all__ = [
@@ -161,6 +174,17 @@ def _totals(total_in: float, total_out: float) -> TrafficTotals:
     return TrafficTotals(inbound=round(total_in), outbound=round(total_out))
 
 
+def _figures(
+    path: str, s: int, e: int, *, p: Fraction | None, direction: Direction, daemon: str | None
+) -> RawFigures:
+    # the file's own rows first; librrd whenever that path declines (another
+    # layout, a window before the 5-minute archive, a file librrd must judge)
+    raw = direct_figures(path, s, e, p=p, direction=direction, daemon=daemon)
+    if raw is not None:
+        return raw
+    return graph_figures(path, s, e, p=p, direction=direction, daemon=daemon)
+
+
 def total_bytes(
     path: str, start: int | datetime, end: int | datetime, *, daemon: str | None = None
 ) -> TrafficTotals:
@@ -178,7 +202,7 @@ def total_bytes(
         HostlibError: the file or rrdcached cannot be read.
     """
     s, e = _window(start, end)
-    raw = graph_figures(_path(path), s, e, p=None, direction="in", daemon=daemon)
+    raw = _figures(_path(path), s, e, p=None, direction="in", daemon=daemon)
     return _totals(raw.total_in, raw.total_out)
 
 
@@ -191,11 +215,11 @@ def billing_figures(
     *,
     daemon: str | None = None,
 ) -> BillingFigures:
-    """Totals and the ``p``-th percentile of one window in one rrdtool pass.
+    """Totals and the ``p``-th percentile of one window in one pass.
 
-    The monthly invoice needs both; this costs one ``rrdtool.graphv`` call
-    in the common case (two when gaps move the nearest-rank sample), against
-    two for :func:`total_bytes` plus :func:`percentile`.
+    The monthly invoice needs both; this reads the window's rows once (or,
+    on librrd's path, costs one ``rrdtool.graphv`` call in the common case,
+    two when gaps move the nearest-rank sample).
 
     Raises:
         ValidationError: bad path, window, ``p`` or direction.
@@ -205,7 +229,7 @@ def billing_figures(
     s, e = _window(start, end)
     exact_p = check_p(p)
     _direction(direction, _DIRECTIONS)
-    raw = graph_figures(_path(path), s, e, p=exact_p, direction=direction, daemon=daemon)
+    raw = _figures(_path(path), s, e, p=exact_p, direction=direction, daemon=daemon)
     bps = None if raw.percentile is None else raw.percentile * 8
     return BillingFigures(
         totals=_totals(raw.total_in, raw.total_out),

@@ -241,6 +241,7 @@ options {{
 \tdnssec-validation no;
 \tallow-query {{ any; }};
 \ttcp-clients 1000;
+\treuseport no;  // else a second named could share the port and answer for us
 }};
 controls {{ }};
 logging {{
@@ -288,6 +289,8 @@ def start_named(workdir: Path, *, attempts: int = 5) -> Bind:
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and process.poll() is None:
+            if "address in use" in bind.log():
+                break  # taken since free_port() looked: try another
             if _answers(bind):
                 return bind
             time.sleep(0.02)
@@ -299,13 +302,15 @@ def start_named(workdir: Path, *, attempts: int = 5) -> Bind:
 
 
 def _answers(bind: Bind) -> bool:
+    """Whether *this* named answers: the answer must verify with this run's own key."""
     done = subprocess.run(
-        ["dig", "+tcp", "+time=1", "+tries=1", "+short", *_at(bind), bind.ipv6_zone, "SOA"],
+        [*_DIG, "+time=1", "-k", str(bind.key_file), *_at(bind), bind.ipv6_zone, "SOA"],
         capture_output=True,
         text=True,
         check=False,
     )
-    return done.returncode == 0 and bool(done.stdout.strip())
+    # An answer from another server does not verify: dig prints an error, no records.
+    return done.returncode == 0 and "SOA" in done.stdout.split() and ";;" not in done.stdout
 
 
 def _at(bind: Bind, host: str | None = None) -> list[str]:

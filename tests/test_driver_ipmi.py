@@ -8,6 +8,8 @@ an independent client reading back what the driver set, and the reverse.
 from __future__ import annotations
 
 import gc
+import logging
+import re
 import socket
 import statistics
 import threading
@@ -23,16 +25,19 @@ from hostlib.drivers import _pyghmi_io, power_driver, registered_drivers
 from hostlib.drivers.base import BootDevice, PowerDriver, PowerState
 from hostlib.drivers.faults import FaultPlan
 from hostlib.drivers.ipmi import IpmiPowerDriver, _first_to_answer
-from hostlib.drivers.simulator import SimulatedBMC, SimulatedRack
+from hostlib.drivers.simulator import LanConfig, SimulatedBMC, SimulatedRack
 from hostlib.errors import (
     AuthenticationError,
     BmcBusy,
+    DriverError,
     OperationTimeout,
     UnreachableError,
     UnsupportedOperation,
     ValidationError,
 )
+from hostlib.inventory import NetworkInterface
 from hostlib.testing.conformance import (
+    PEER_LAN,
     FaultConformance,
     MakeDriver,
     PowerDriverConformance,
@@ -50,9 +55,18 @@ SIM_BOOT = {
 }
 
 
+# What the simulated BMCs report as their own LAN settings (PEER_LAN).
+SIM_LAN = LanConfig(
+    ip_address="192.0.2.10",
+    netmask="255.255.255.0",
+    gateway="192.0.2.1",
+    mac_address="52:54:00:12:34:56",
+)
+
+
 @pytest.fixture
 def bmc() -> Iterator[SimulatedBMC]:
-    with SimulatedBMC(username="admin", password="secret") as sim:
+    with SimulatedBMC(username="admin", password="secret", lan=SIM_LAN) as sim:
         yield sim
 
 
@@ -94,9 +108,14 @@ class TestSimulatedBmc(FaultConformance):
 
 
 class TestIpmiSim(PowerDriverConformance):
-    """ipmi_sim stores the boot selector but drops the valid/persistent bits."""
+    """ipmi_sim stores the boot selector but drops the valid/persistent bits.
+
+    It answers every LAN parameter with zeros (address 0.0.0.0): no LAN
+    settings to report.
+    """
 
     timeout = 2.0
+    lan_settings_supported = False
 
     @pytest.fixture
     def make_driver(self, ipmi_sim: IpmiSim) -> MakeDriver:
@@ -617,3 +636,143 @@ def test_no_stalls_under_threads() -> None:
     # take well under that.
     assert worst < 0.45, f"slowest call {worst:.2f} s, runs {walls}"
     assert statistics.median(walls) < 1.0
+
+
+# -- the BMC's own LAN settings ---------------------------------------------------
+
+
+def _lan_print(bmc: SimulatedBMC) -> NetworkInterface:
+    """What ``ipmitool lan print 1`` reports, as a NetworkInterface."""
+    fields: dict[str, str] = {}
+    for line in _ipmitool(bmc, 3, "lan", "print", "1").splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+    gateway = fields["Default Gateway IP"]
+    return NetworkInterface(
+        address=f"{fields['IP Address']}/{fields['Subnet Mask']}",
+        gateway=None if gateway == "0.0.0.0" else gateway,
+        mac=fields["MAC Address"],
+    )
+
+
+def _lan_driver(bmc: SimulatedBMC, **overrides: Any) -> IpmiPowerDriver:
+    settings: dict[str, Any] = {
+        "host": bmc.host,
+        "port": bmc.port,
+        "username": "admin",
+        "password": "secret",
+        "timeout": 2.0,
+    }
+    settings.update(overrides)
+    return IpmiPowerDriver(**settings)
+
+
+@pytest.mark.parametrize(
+    "lan",
+    [
+        SIM_LAN,
+        LanConfig(
+            ip_address="10.1.2.3",
+            netmask="255.255.240.0",
+            gateway="10.1.0.1",
+            mac_address="02:AA:bb:cc:dd:0e",
+        ),
+        LanConfig(ip_address="198.51.100.7", netmask="255.255.255.255", gateway="0.0.0.0"),
+    ],
+)
+def test_lan_settings_agree_with_ipmitool(bmc: SimulatedBMC, lan: LanConfig) -> None:
+    bmc.lan = lan
+    drv = _lan_driver(bmc)
+    read = drv.lan_settings()
+    assert read == _lan_print(bmc)
+    assert str(read.ip) == str(lan.ip_address)
+    assert str(read.netmask) == str(lan.netmask)
+    assert read.mac == lan.mac
+    expected_gateway = None if lan.gateway.is_unspecified else str(lan.gateway)
+    assert (None if read.gateway is None else str(read.gateway)) == expected_gateway
+    drv.close()
+
+
+def test_lan_settings_gateway_outside_the_network_is_dropped_with_a_warning(
+    bmc: SimulatedBMC, caplog: pytest.LogCaptureFixture
+) -> None:
+    bmc.lan = LanConfig(
+        ip_address="192.0.2.10",
+        netmask="255.255.255.0",
+        gateway="198.51.100.1",
+        mac_address="52:54:00:12:34:56",
+    )
+    drv = _lan_driver(bmc)
+    with caplog.at_level(logging.WARNING, logger="hostlib.drivers.base"):
+        lan = drv.lan_settings()
+    assert lan == NetworkInterface("192.0.2.10/24", gateway=None, mac="52:54:00:12:34:56")
+    assert "198.51.100.1" in caplog.text
+    assert "outside the network" in caplog.text
+    drv.close()
+
+
+def test_lan_settings_gateway_equal_to_own_address_is_dropped(bmc: SimulatedBMC) -> None:
+    bmc.lan = LanConfig(ip_address="192.0.2.10", netmask="255.255.255.0", gateway="192.0.2.10")
+    drv = _lan_driver(bmc)
+    assert drv.lan_settings().gateway is None
+    drv.close()
+
+
+def test_lan_settings_unconfigured_channel_is_unsupported(bmc: SimulatedBMC) -> None:
+    bmc.lan = LanConfig(ip_address="0.0.0.0", netmask="0.0.0.0")
+    drv = _lan_driver(bmc)
+    with pytest.raises(UnsupportedOperation, match=r"no IP address .*0\.0\.0\.0") as info:
+        drv.lan_settings()
+    assert info.value.host == bmc.host
+    assert drv.status() is PowerState.OFF  # the session is still fine
+    drv.close()
+
+
+def test_lan_settings_bad_netmask_is_a_driver_error(bmc: SimulatedBMC) -> None:
+    bmc.lan = LanConfig(ip_address="192.0.2.10", netmask="255.0.255.0")
+    drv = _lan_driver(bmc)
+    with pytest.raises(DriverError, match=r"255\.0\.255\.0 .*not a netmask"):
+        drv.lan_settings()
+    drv.close()
+
+
+def test_lan_settings_of_a_channel_that_is_not_lan_is_unsupported(bmc: SimulatedBMC) -> None:
+    drv = _lan_driver(bmc)
+    # The simulator knows channel 1 only: Get LAN Configuration answers 0xCC.
+    with pytest.raises(UnsupportedOperation, match="0xcc"):
+        drv.lan_settings(channel=5)
+    assert drv.lan_settings(channel=1) == PEER_LAN
+    drv.close()
+
+
+def test_lan_settings_retried_when_busy(bmc: SimulatedBMC) -> None:
+    drv = _lan_driver(bmc, retries=3)
+    drv.status()
+    bmc.faults.busy = 2
+    assert drv.lan_settings() == PEER_LAN
+    assert bmc.faults.busy == 0
+    drv.close()
+
+
+@pytest.mark.parametrize("channel", [16, -1, "1"])
+def test_bad_lan_channel_sends_nothing(bmc: SimulatedBMC, channel: Any) -> None:
+    drv = _lan_driver(bmc)
+    with pytest.raises(ValidationError, match="channel"):
+        drv.lan_settings(channel=channel)
+    assert bmc.stats.packets_received == 0
+
+
+def test_ipmi_sim_reports_no_lan_address(ipmi_sim: IpmiSim) -> None:
+    out = ipmi_sim.ipmitool("lan", "print", "1").stdout
+    assert re.search(r"^IP Address\s+: 0\.0\.0\.0$", out, re.MULTILINE)
+    drv = IpmiPowerDriver(
+        host=ipmi_sim.host,
+        port=ipmi_sim.port,
+        username=ipmi_sim.username,
+        password=ipmi_sim.password,
+        timeout=5.0,
+    )
+    with pytest.raises(UnsupportedOperation, match=r"0\.0\.0\.0"):
+        drv.lan_settings()
+    drv.close()

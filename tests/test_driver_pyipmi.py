@@ -8,6 +8,8 @@ never answers; and, for scripted faults, ``SimulatedBMC``.
 from __future__ import annotations
 
 import gc
+import logging
+import re
 import socket
 import subprocess
 import time
@@ -23,7 +25,7 @@ from hostlib.drivers import power_driver, registered_drivers
 from hostlib.drivers.base import BootDevice, PowerDriver, PowerState
 from hostlib.drivers.faults import FaultPlan
 from hostlib.drivers.pyipmi import PyIpmiPowerDriver
-from hostlib.drivers.simulator import SimulatedBMC
+from hostlib.drivers.simulator import LanConfig, SimulatedBMC
 from hostlib.errors import (
     AuthenticationError,
     BmcBusy,
@@ -32,7 +34,9 @@ from hostlib.errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from hostlib.inventory import NetworkInterface
 from hostlib.testing.conformance import (
+    PEER_LAN,
     FaultConformance,
     MakeDriver,
     PowerDriverConformance,
@@ -106,6 +110,8 @@ def drv(
 class _IpmiSimConformance(PowerDriverConformance):
     interface: Interface = "lanplus"
     sim: IpmiSim
+    # ipmi_sim answers every LAN parameter with zeros (address 0.0.0.0).
+    lan_settings_supported = False
 
     @pytest.fixture(autouse=True)
     def _keep_sim(self, ipmi_sim: IpmiSim) -> None:
@@ -423,9 +429,18 @@ def test_ipv6_loopback(tmp_path: Path, interface: Interface) -> None:
 # -- SimulatedBMC: the conformance suite with scripted faults --------------------
 
 
+# What the simulated BMCs report as their own LAN settings (PEER_LAN).
+SIM_LAN = LanConfig(
+    ip_address="192.0.2.10",
+    netmask="255.255.255.0",
+    gateway="192.0.2.1",
+    mac_address="52:54:00:12:34:56",
+)
+
+
 @pytest.fixture
 def bmc() -> Iterator[SimulatedBMC]:
-    with SimulatedBMC(username="admin", password="secret", latency=0.0) as sim:
+    with SimulatedBMC(username="admin", password="secret", latency=0.0, lan=SIM_LAN) as sim:
         yield sim
 
 
@@ -635,3 +650,128 @@ def test_simulated_bmc_cross_check_with_ipmitool(
     assert "Options apply to all future boots" in out
     ipmitool("chassis", "bootdev", "bios")
     assert d.boot_override() == (BootDevice.BIOS, False)
+
+
+# -- the BMC's own LAN settings ---------------------------------------------------
+
+
+def _lan_print(bmc: SimulatedBMC) -> NetworkInterface:
+    """What ``ipmitool -I lanplus lan print 1`` reports, as a NetworkInterface."""
+    out = subprocess.run(
+        [
+            "ipmitool",
+            "-I",
+            "lanplus",
+            "-C",
+            "3",
+            "-H",
+            bmc.host,
+            "-p",
+            str(bmc.port),
+            "-U",
+            "admin",
+            "-E",
+            "-N",
+            "1",
+            "-R",
+            "2",
+            "lan",
+            "print",
+            "1",
+        ],
+        env={"IPMI_PASSWORD": "secret", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    ).stdout
+    fields: dict[str, str] = {}
+    for line in out.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+    gateway = fields["Default Gateway IP"]
+    return NetworkInterface(
+        address=f"{fields['IP Address']}/{fields['Subnet Mask']}",
+        gateway=None if gateway == "0.0.0.0" else gateway,
+        mac=fields["MAC Address"],
+    )
+
+
+@pytest.mark.parametrize(
+    "lan",
+    [
+        SIM_LAN,
+        LanConfig(
+            ip_address="10.1.2.3",
+            netmask="255.255.240.0",
+            gateway="10.1.0.1",
+            mac_address="02:AA:bb:cc:dd:0e",
+        ),
+        LanConfig(ip_address="198.51.100.7", netmask="255.255.255.255", gateway="0.0.0.0"),
+    ],
+)
+def test_lan_settings_agree_with_ipmitool(
+    bmc: SimulatedBMC, interface: Interface, made: list[PyIpmiPowerDriver], lan: LanConfig
+) -> None:
+    bmc.lan = lan
+    d = _driver_for_bmc(bmc, interface=interface)
+    made.append(d)
+    read = d.lan_settings()
+    assert read == _lan_print(bmc)
+    assert str(read.ip) == str(lan.ip_address)
+    assert str(read.netmask) == str(lan.netmask)
+    assert read.mac == lan.mac
+
+
+def test_lan_settings_gateway_outside_the_network_is_dropped_with_a_warning(
+    bmc: SimulatedBMC,
+    interface: Interface,
+    made: list[PyIpmiPowerDriver],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bmc.lan = LanConfig(
+        ip_address="192.0.2.10",
+        netmask="255.255.255.0",
+        gateway="198.51.100.1",
+        mac_address="52:54:00:12:34:56",
+    )
+    d = _driver_for_bmc(bmc, interface=interface)
+    made.append(d)
+    with caplog.at_level(logging.WARNING, logger="hostlib.drivers.base"):
+        lan = d.lan_settings()
+    assert lan == NetworkInterface("192.0.2.10/24", gateway=None, mac="52:54:00:12:34:56")
+    assert "198.51.100.1" in caplog.text
+
+
+def test_lan_settings_errors(
+    bmc: SimulatedBMC, interface: Interface, made: list[PyIpmiPowerDriver]
+) -> None:
+    d = _driver_for_bmc(bmc, interface=interface, timeout=2.0)
+    made.append(d)
+    # Channel 5 is not the simulator's LAN channel: 0xCC, invalid data field.
+    with pytest.raises(UnsupportedOperation, match="0xcc"):
+        d.lan_settings(channel=5)
+    bmc.faults.busy = 2
+    assert d.lan_settings() == PEER_LAN
+    assert bmc.faults.busy == 0
+    bmc.lan = LanConfig(ip_address="0.0.0.0", netmask="0.0.0.0")
+    with pytest.raises(UnsupportedOperation, match="no IP address"):
+        d.lan_settings()
+    assert d.status() is PowerState.OFF
+
+
+@pytest.mark.parametrize("channel", [16, -1, "1"])
+def test_bad_lan_channel_sends_nothing(bmc: SimulatedBMC, channel: Any) -> None:
+    d = _driver_for_bmc(bmc)
+    with pytest.raises(ValidationError, match="channel"):
+        d.lan_settings(channel=channel)
+    assert bmc.stats.packets_received == 0
+
+
+def test_ipmi_sim_reports_no_lan_address(drv: PyIpmiPowerDriver, ipmi_sim: IpmiSim) -> None:
+    out = ipmi_sim.ipmitool("lan", "print", "1").stdout
+    assert re.search(r"^IP Address\s+: 0\.0\.0\.0$", out, re.MULTILINE)
+    with pytest.raises(UnsupportedOperation, match=r"0\.0\.0\.0"):
+        drv.lan_settings()
+    assert drv.status() is PowerState.OFF

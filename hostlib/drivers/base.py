@@ -14,20 +14,27 @@ class adds everything that must behave the same in every driver:
   ``min_interval`` seconds, across every driver object of the process.
 * ``wait=True`` polls until the state is confirmed; ``shutdown(hard_after=)``
   falls back to a hard power off.
+
+Reading the BMC's own LAN settings (:meth:`BasePowerDriver.lan_settings`)
+is an optional capability, not part of :class:`PowerDriver`: a driver that
+can read them implements ``_get_lan``; the others raise
+:class:`~hostlib.errors.UnsupportedOperation`.
 """
 
 from __future__ import annotations
 
 import abc
 import enum
+import ipaddress
+import logging
 import random
 import threading
 import time
 from collections.abc import Callable
 from typing import ClassVar, Protocol, TypeVar, runtime_checkable
 
-from hostlib.errors import DriverError, OperationTimeout, ValidationError
-from hostlib.inventory import Secret, validate_host, validate_port
+from hostlib.errors import DriverError, OperationTimeout, UnsupportedOperation, ValidationError
+from hostlib.inventory import NetworkInterface, Secret, validate_host, validate_port
 
 __all__ = [
     "BasePowerDriver",
@@ -39,6 +46,107 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+# Get LAN Configuration Parameters (IPMI 2.0 section 23.2): NetFn Transport,
+# and the parameters hostlib reads, with the length of each value.
+NETFN_TRANSPORT = 0x0C
+CMD_GET_LAN_CONFIG = 0x02
+LAN_IP_ADDRESS = 3
+LAN_MAC_ADDRESS = 5
+LAN_SUBNET_MASK = 6
+LAN_DEFAULT_GATEWAY = 12
+LAN_PARAMETERS: dict[int, tuple[str, int]] = {
+    LAN_IP_ADDRESS: ("IP address", 4),
+    LAN_SUBNET_MASK: ("subnet mask", 4),
+    LAN_DEFAULT_GATEWAY: ("default gateway address", 4),
+    LAN_MAC_ADDRESS: ("MAC address", 6),
+}
+
+
+def lan_request(channel: int, parameter: int) -> bytes:
+    """The request data of Get LAN Configuration Parameters for one parameter."""
+    return bytes((channel & 0x0F, parameter, 0x00, 0x00))  # set selector 0, block 0
+
+
+def validate_channel(channel: object) -> int:
+    """Return ``channel`` if it is an IPMI channel number (an int from 0 to 15).
+
+    Raises:
+        ValidationError: anything else.
+    """
+    if isinstance(channel, bool) or not isinstance(channel, int) or not 0 <= channel <= 15:
+        raise ValidationError(
+            f"channel={channel!r} is not valid: give an IPMI channel number from 0 to 15 "
+            "(the LAN channel is usually 1)"
+        )
+    return channel
+
+
+def lan_interface(replies: dict[int, bytes], *, where: str, channel: int) -> NetworkInterface:
+    """Build a NetworkInterface from Get LAN Configuration Parameters replies.
+
+    Args:
+        replies: parameter number -> response data after the completion
+            code (parameter revision byte first) for each of
+            :data:`LAN_PARAMETERS`.
+        where: the BMC, for messages (``host:port``).
+        channel: the channel read, for messages.
+
+    The prefix comes from the subnet mask. A gateway of 0.0.0.0 means none.
+    A gateway the address cannot reach (outside the network, or the BMC's
+    own address) is dropped with a warning: the address and MAC are still
+    worth having. A MAC of all zeros means unknown (None).
+
+    Raises:
+        UnsupportedOperation: the channel has no IP address (0.0.0.0), so
+            there are no settings to report.
+        DriverError: a reply is too short or the mask is not a netmask.
+    """
+    values: dict[int, bytes] = {}
+    for param, (label, size) in LAN_PARAMETERS.items():
+        data = replies[param]
+        if len(data) < 1 + size:
+            raise DriverError(
+                f"{where} answered Get LAN Configuration Parameters {param} ({label}) with "
+                f"{len(data)} bytes ({data.hex()}), too short for a {size}-byte value; the BMC "
+                "is misbehaving"
+            )
+        values[param] = data[1 : 1 + size]
+    ip = ipaddress.IPv4Address(values[LAN_IP_ADDRESS])
+    if ip.is_unspecified:
+        raise UnsupportedOperation(
+            f"{where} reports no IP address on LAN channel {channel} (0.0.0.0): the channel is "
+            "not configured, or still waiting for DHCP; check the channel number and the "
+            "BMC's network setup"
+        )
+    mask = ipaddress.IPv4Address(values[LAN_SUBNET_MASK])
+    try:
+        address = ipaddress.IPv4Interface(f"{ip}/{mask}")
+    except ValueError as exc:
+        raise DriverError(
+            f"{where} reports subnet mask {mask} on LAN channel {channel}, which is not a "
+            "netmask; fix the BMC's network setup"
+        ) from exc
+    raw_mac = values[LAN_MAC_ADDRESS]
+    mac = raw_mac.hex(":") if any(raw_mac) else None
+    gateway: ipaddress.IPv4Address | None = ipaddress.IPv4Address(values[LAN_DEFAULT_GATEWAY])
+    if gateway is not None and gateway.is_unspecified:
+        gateway = None
+    try:
+        return NetworkInterface(address=address, gateway=gateway, mac=mac)
+    except ValidationError as exc:
+        log.warning(
+            "%s reports default gateway %s on LAN channel %d, unusable with %s (%s); "
+            "reporting no gateway",
+            where,
+            gateway,
+            channel,
+            address,
+            exc,
+        )
+        return NetworkInterface(address=address, gateway=None, mac=mac)
 
 
 class PowerState(enum.Enum):
@@ -232,6 +340,14 @@ class BasePowerDriver(abc.ABC):
     def _set_boot(self, device: BootDevice, persistent: bool, deadline: Deadline) -> None:
         """Set the boot device override once."""
 
+    def _get_lan(self, channel: int, deadline: Deadline) -> NetworkInterface:
+        """Read the BMC's own LAN settings on ``channel`` once (optional primitive)."""
+        raise UnsupportedOperation(
+            f"driver {self.name or type(self).__name__!r} cannot read BMC LAN settings; "
+            "use an IPMI driver (ipmi, pyipmi) for that",
+            host=self._host,
+        )
+
     def close(self) -> None:
         """Release sessions and sockets; the driver may be used again afterwards."""
         return None
@@ -299,6 +415,26 @@ class BasePowerDriver(abc.ABC):
     def boot_device(self) -> BootDevice:
         deadline = Deadline(self.timeout)
         return self._retry("boot device", self._get_boot, deadline)
+
+    def lan_settings(self, channel: int = 1) -> NetworkInterface:
+        """Return the BMC's own address/prefix, default gateway and MAC on ``channel``.
+
+        An optional capability: it is not part of :class:`PowerDriver`, and
+        drivers that cannot read LAN settings raise UnsupportedOperation.
+        The call is bounded by ``timeout`` and retried like the others.
+
+        Args:
+            channel: the BMC's LAN channel number (0-15), usually 1.
+
+        Raises:
+            ValidationError: ``channel`` is not 0-15; nothing was sent.
+            UnsupportedOperation: the driver or the BMC cannot report LAN
+                settings, the channel is not a LAN channel, or it has no
+                IP address.
+        """
+        number = validate_channel(channel)
+        deadline = Deadline(self.timeout)
+        return self._retry("lan settings", lambda d: self._get_lan(number, d), deadline)
 
     # -- machinery ----------------------------------------------------------
 

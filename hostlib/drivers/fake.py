@@ -22,8 +22,9 @@ from hostlib.errors import (
     BmcBusy,
     OperationTimeout,
     UnreachableError,
+    UnsupportedOperation,
 )
-from hostlib.inventory import Secret
+from hostlib.inventory import NetworkInterface, Secret
 
 __all__ = ["FakeBMC", "FakePowerDriver"]
 
@@ -35,6 +36,10 @@ class FakeBMC:
     Attributes:
         soft_off_delay: seconds the simulated OS takes to honour ACPI shutdown.
         acpi: False makes the OS ignore soft shutdown (tests ``hard_after``).
+        lan: the BMC's own LAN settings, as ``lan_settings()`` reports them;
+            None makes that call UnsupportedOperation, as for a BMC that
+            cannot report them.
+        lan_channel: the one channel number that has those settings.
         calls: every operation received, in order, e.g. ``"power on"``.
     """
 
@@ -45,6 +50,8 @@ class FakeBMC:
     boot_persistent: bool = False
     soft_off_delay: float = 0.0
     acpi: bool = True
+    lan: NetworkInterface | None = None
+    lan_channel: int = 1
     faults: FaultPlan = attrs.Factory(FaultPlan)
     calls: list[str] = attrs.Factory(list)
     _off_at: float | None = attrs.field(default=None, repr=False)
@@ -170,3 +177,14 @@ class FakePowerDriver(BasePowerDriver):
         self._exchange("set boot device", deadline)
         self.bmc.boot_device = device
         self.bmc.boot_persistent = persistent
+
+    def _get_lan(self, channel: int, deadline: Deadline) -> NetworkInterface:
+        self._exchange("lan settings", deadline)
+        lan = self.bmc.lan
+        if lan is None or channel != self.bmc.lan_channel:
+            which = "reports no LAN settings" if lan is None else "has no LAN channel"
+            raise UnsupportedOperation(
+                f"{self.host}:{self.port} {which} on channel {channel}"
+                + (f"; its LAN channel is {self.bmc.lan_channel}" if lan is not None else "")
+            )
+        return lan

@@ -23,6 +23,11 @@ How it uses pyghmi
   shutdown / reset (cycle is Chassis Control 0x02) and ``boot_devices`` for
   network / hd / cd / setup / default. The UEFI/legacy bit is left as
   pyghmi leaves it (not set).
+* ``lan_settings()`` sends Get LAN Configuration Parameters (NetFn 0x0C,
+  command 0x02) for parameters 3, 6, 12 and 5 (address, mask, gateway,
+  MAC) in one worker on the same session, rather than pyghmi's
+  ``get_net_configuration``, which asks more, hides completion codes and
+  returns strings.
 * One pyghmi session per driver object is kept between calls and replaced
   when it broke or sat idle longer than ``session_idle`` seconds (BMCs drop
   idle sessions after about 60 s, and pyghmi only sends keepalives while
@@ -104,7 +109,18 @@ from pyghmi.ipmi.private import util as pyghmi_util
 
 from hostlib.drivers import _pyghmi_io
 from hostlib.drivers import _rmcp as rmcp
-from hostlib.drivers.base import BasePowerDriver, BootDevice, Deadline, PowerAction, PowerState
+from hostlib.drivers.base import (
+    CMD_GET_LAN_CONFIG,
+    LAN_PARAMETERS,
+    NETFN_TRANSPORT,
+    BasePowerDriver,
+    BootDevice,
+    Deadline,
+    PowerAction,
+    PowerState,
+    lan_interface,
+    lan_request,
+)
 from hostlib.errors import (
     AuthenticationError,
     BmcBusy,
@@ -114,7 +130,7 @@ from hostlib.errors import (
     UnsupportedOperation,
     ValidationError,
 )
-from hostlib.inventory import Secret
+from hostlib.inventory import NetworkInterface, Secret
 
 __all__ = ["IpmiPowerDriver"]
 
@@ -157,7 +173,11 @@ _FROM_PYGHMI_NAME: dict[str, BootDevice] = {
 
 # Commands that change nothing: safe to send again on a new session.
 _READ_ONLY = frozenset(
-    {(_NETFN_CHASSIS, _CMD_CHASSIS_STATUS), (_NETFN_CHASSIS, _CMD_GET_BOOT_OPTIONS)}
+    {
+        (_NETFN_CHASSIS, _CMD_CHASSIS_STATUS),
+        (_NETFN_CHASSIS, _CMD_GET_BOOT_OPTIONS),
+        (NETFN_TRANSPORT, CMD_GET_LAN_CONFIG),
+    }
 )
 # How long a session kept from an earlier call gets to answer before it is
 # taken for forgotten by the BMC (see IpmiPowerDriver._probe).
@@ -553,6 +573,24 @@ class IpmiPowerDriver(BasePowerDriver):
             )
 
         self._in_worker("set boot device", deadline, steps)
+
+    def _get_lan(self, channel: int, deadline: Deadline) -> NetworkInterface:
+        def steps(call: _Call) -> dict[int, bytes]:
+            # One worker, one session: four Get LAN Configuration Parameters.
+            return {
+                param: self._on_session(
+                    call,
+                    deadline,
+                    NETFN_TRANSPORT,
+                    CMD_GET_LAN_CONFIG,
+                    lan_request(channel, param),
+                    f"lan settings ({label}, channel {channel})",
+                )
+                for param, (label, _size) in LAN_PARAMETERS.items()
+            }
+
+        replies = self._in_worker("lan settings", deadline, steps)
+        return lan_interface(replies, where=self._endpoint(), channel=channel)
 
     # -- public extras ------------------------------------------------------
 

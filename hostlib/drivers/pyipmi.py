@@ -37,6 +37,9 @@ How the contract of :class:`~hostlib.drivers.base.BasePowerDriver` is kept:
   python-ipmi 0.6.1 derives the SHA-256 session keys K1/K2 differently
   from ipmitool (see :class:`_BoundedRmcpPlus`); this driver corrects
   them, so suite 17 works wherever ``ipmitool -C 17`` does.
+* LAN settings (``lan_settings()``): Get LAN Configuration Parameters
+  (NetFn 0x0C, command 0x02) for parameters 3, 6, 12 and 5, sent raw on
+  the same session with the same error mapping.
 * Boot device: Set System Boot Options parameter 5 with the valid bit, the
   persistent bit and the device selector; parameter 3 is set first (where
   supported) so the BMC does not clear the override after 60 s. Reading
@@ -69,7 +72,18 @@ from pyipmi.interfaces.rmcpplus import (
     RmcpPlus,
 )
 
-from hostlib.drivers.base import BasePowerDriver, BootDevice, Deadline, PowerAction, PowerState
+from hostlib.drivers.base import (
+    CMD_GET_LAN_CONFIG,
+    LAN_PARAMETERS,
+    NETFN_TRANSPORT,
+    BasePowerDriver,
+    BootDevice,
+    Deadline,
+    PowerAction,
+    PowerState,
+    lan_interface,
+    lan_request,
+)
 from hostlib.errors import (
     AuthenticationError,
     BmcBusy,
@@ -79,7 +93,7 @@ from hostlib.errors import (
     UnsupportedOperation,
     ValidationError,
 )
-from hostlib.inventory import Secret
+from hostlib.inventory import NetworkInterface, Secret
 
 __all__ = ["PyIpmiPowerDriver"]
 
@@ -409,6 +423,19 @@ class PyIpmiPowerDriver(BasePowerDriver):
             0,
         )
 
+    def _get_lan(self, channel: int, deadline: Deadline) -> NetworkInterface:
+        replies = {
+            param: self._command(
+                deadline,
+                f"lan settings ({label}, channel {channel})",
+                CMD_GET_LAN_CONFIG,
+                *lan_request(channel, param),
+                netfn=NETFN_TRANSPORT,
+            )
+            for param, (label, _size) in LAN_PARAMETERS.items()
+        }
+        return lan_interface(replies, where=self._where(), channel=channel)
+
     def boot_override(self) -> tuple[BootDevice, bool]:
         """Return the boot device override and whether it is persistent."""
         return self._retry("boot device", self._read_boot, Deadline(self.timeout))
@@ -468,7 +495,9 @@ class PyIpmiPowerDriver(BasePowerDriver):
             left /= 2
         return max(0.001, min(left, share))
 
-    def _command(self, deadline: Deadline, what: str, cmd: int, *data: int) -> bytes:
+    def _command(
+        self, deadline: Deadline, what: str, cmd: int, *data: int, netfn: int = _NETFN_CHASSIS
+    ) -> bytes:
         raw = bytes((cmd, *data))
         with self._locked(deadline, what):
             link = self._link
@@ -479,7 +508,7 @@ class PyIpmiPowerDriver(BasePowerDriver):
             if link is None:
                 link = self._establish(deadline)
             try:
-                rsp = self._exchange(link, deadline, what, raw, reused=reused)
+                rsp = self._exchange(link, deadline, what, raw, netfn, reused=reused)
             except _LinkDead as dead:
                 self._drop()
                 if not reused or deadline.remaining() <= 0:
@@ -487,7 +516,7 @@ class PyIpmiPowerDriver(BasePowerDriver):
                 # The reused session died (BMC restarted or expired it): once more.
                 link = self._establish(deadline)
                 try:
-                    rsp = self._exchange(link, deadline, what, raw)
+                    rsp = self._exchange(link, deadline, what, raw, netfn)
                 except _LinkDead as again:
                     self._drop()
                     raise again.error from again.__cause__
@@ -498,13 +527,20 @@ class PyIpmiPowerDriver(BasePowerDriver):
         return rsp[1:]
 
     def _exchange(
-        self, link: _Link, deadline: Deadline, what: str, raw: bytes, *, reused: bool = False
+        self,
+        link: _Link,
+        deadline: Deadline,
+        what: str,
+        raw: bytes,
+        netfn: int,
+        *,
+        reused: bool = False,
     ) -> bytes:
         intf = link.intf
         intf.deadline_at = deadline.at
         intf.set_timeout(self._attempt_timeout(deadline, reused=reused))
         try:
-            rsp: bytes = link.ipmi.send_raw(0, _NETFN_CHASSIS, raw)
+            rsp: bytes = link.ipmi.send_raw(0, netfn, raw)
         except (TimeoutError, pyipmi_errors.RetryError) as exc:
             raise _LinkDead(
                 OperationTimeout(

@@ -21,6 +21,16 @@ fixtures::
 powered off with no boot override; overrides are driver settings such as
 ``timeout``, ``password``, ``port`` or ``retries``.
 
+LAN settings (``lan_settings()``, an optional capability) are checked
+against the fixture ``peer_lan``: by default :data:`PEER_LAN`
+(192.0.2.10/24, gateway 192.0.2.1, MAC 52:54:00:12:34:56), so configure the
+peer to report that on channel 1 (``FakeBMC(lan=PEER_LAN)``, or a
+``SimulatedBMC`` with ``lan=LanConfig(ip_address="192.0.2.10",
+netmask="255.255.255.0", gateway="192.0.2.1", mac_address=...)``), or
+override the fixture with what the peer reports. A peer that cannot report LAN settings sets
+``lan_settings_supported = False``; the suite then checks that the driver
+says so with ``UnsupportedOperation`` (or has no ``lan_settings`` at all).
+
 The error rules checked here are the contract of every driver:
 refused credentials give ``AuthenticationError``; no answer at all within
 the timeout (nothing listening, a dead BMC, replies slower than the whole
@@ -34,7 +44,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -45,15 +55,27 @@ from hostlib.errors import (
     BmcBusy,
     OperationTimeout,
     UnreachableError,
+    UnsupportedOperation,
     ValidationError,
 )
+from hostlib.inventory import NetworkInterface
 
-__all__ = ["FaultConformance", "MakeDriver", "PowerDriverConformance", "closed_udp_port"]
+__all__ = [
+    "PEER_LAN",
+    "FaultConformance",
+    "MakeDriver",
+    "PowerDriverConformance",
+    "closed_udp_port",
+]
 
 MakeDriver = Callable[..., PowerDriver]
 
 #: slack allowed past ``timeout`` for an error to be raised
 GRACE = 1.0
+
+#: the LAN settings a peer reports by default in the suite (documentation
+#: addresses only; nothing is ever sent to them)
+PEER_LAN = NetworkInterface(address="192.0.2.10/24", gateway="192.0.2.1", mac="52:54:00:12:34:56")
 
 
 def closed_udp_port() -> int:
@@ -72,16 +94,29 @@ def _within(seconds: float) -> Iterator[None]:
     assert took <= seconds, f"took {took:.2f} s, allowed {seconds:.2f} s"
 
 
+def _lan_settings(driver: PowerDriver) -> Callable[..., NetworkInterface] | None:
+    # An optional capability, not part of the PowerDriver protocol.
+    method: Callable[..., NetworkInterface] | None = getattr(driver, "lan_settings", None)
+    return method
+
+
 class PowerDriverConformance:
     """Behaviour every power driver shows against a real or simulated BMC."""
 
     timeout = 2.0
+    #: False for a peer that cannot report its LAN settings
+    lan_settings_supported: ClassVar[bool] = True
 
     @pytest.fixture
     def driver(self, make_driver: MakeDriver) -> Iterator[PowerDriver]:
         drv = make_driver()
         yield drv
         drv.close()
+
+    @pytest.fixture
+    def peer_lan(self) -> NetworkInterface:
+        """What the peer reports as its LAN settings on channel 1."""
+        return PEER_LAN
 
     # -- state ------------------------------------------------------------
 
@@ -128,6 +163,21 @@ class PowerDriverConformance:
         driver.set_boot_device("PXE")
         assert driver.boot_device() is BootDevice.PXE
 
+    def test_lan_settings(self, driver: PowerDriver, peer_lan: NetworkInterface) -> None:
+        read = _lan_settings(driver)
+        if self.lan_settings_supported:
+            assert read is not None, "the driver has no lan_settings()"
+            lan = read()
+            assert isinstance(lan, NetworkInterface)
+            assert lan == peer_lan
+            assert read(channel=1) == peer_lan
+        elif read is not None:
+            with pytest.raises(UnsupportedOperation) as info:
+                read()
+            assert info.value.host is not None
+        # Either way the driver still works afterwards.
+        assert driver.status() is PowerState.OFF
+
     def test_driver_reusable_after_close(self, driver: PowerDriver) -> None:
         driver.power_on()
         driver.close()
@@ -138,6 +188,16 @@ class PowerDriverConformance:
     def test_unknown_boot_device_rejected(self, driver: PowerDriver) -> None:
         with pytest.raises(ValidationError, match="boot device"):
             driver.set_boot_device("floppy")
+
+    @pytest.mark.parametrize("channel", [-1, 16, 1.0, "1", True, None])
+    def test_bad_lan_channel_rejected(self, make_driver: MakeDriver, channel: object) -> None:
+        drv = make_driver(port=closed_udp_port(), timeout=self.timeout)
+        read = _lan_settings(drv)
+        if read is None:
+            return  # no such capability: nothing to validate
+        # Rejected before anything is sent: no time spent on the closed port.
+        with _within(0.5), pytest.raises(ValidationError, match="channel"):
+            read(channel=channel)
 
     @pytest.mark.parametrize(
         "overrides",

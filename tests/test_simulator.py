@@ -681,3 +681,21 @@ def test_malformed_packets_are_dropped(bmc: SimulatedBMC) -> None:
     assert (rsp.cmd, rsp.code) == (0x38, 0)
     assert struct.unpack_from("B", rsp.data, 1)[0] & 0x14 == 0x14  # MD5 and password
     assert wait_for(lambda: bmc.stats.packets_dropped == 4)
+
+
+def test_pyghmi_reads_the_lan_config(bmc: SimulatedBMC) -> None:
+    bmc.lan = LanConfig(
+        ip_address="192.0.2.10",
+        netmask="255.255.255.0",
+        gateway="192.0.2.1",
+        mac_address="52:54:00:12:34:56",
+    )
+    cmd = pyghmi_command(bmc)
+    try:
+        net = cmd.get_net_configuration(channel=1, gateway_macs=False)
+    finally:
+        cmd.ipmi_session.logout()
+    assert net["ipv4_address"] == "192.0.2.10/24"
+    assert net["ipv4_gateway"] == "192.0.2.1"
+    assert net["mac_address"] == "52:54:00:12:34:56"
+    assert net["ipv4_configuration"] == "Static"

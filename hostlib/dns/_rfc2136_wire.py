@@ -10,6 +10,7 @@ and answers are parsed and verified by dnspython.
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 import time
@@ -49,8 +50,10 @@ POINTER_LIMIT = 0x3FFF
 # Plain lower-case names (LDH plus "_" and "/" as RFC 2317 child labels use):
 # encoded directly; anything else (escapes, odd bytes) goes through dnspython.
 _PLAIN = re.compile(r"(?:[a-z0-9_/-]{1,63}\.)+\Z")
+_LENGTHS = [bytes((n,)) for n in range(64)]
 
 
+@functools.lru_cache(maxsize=65536)
 def name_wire(text: str, what: str) -> bytes:
     """The uncompressed wire form of absolute lower-case name ``text`` (root label included).
 
@@ -58,12 +61,12 @@ def name_wire(text: str, what: str) -> bytes:
         ValidationError: not a valid absolute DNS name.
     """
     if len(text) <= 254 and _PLAIN.match(text):
-        out = bytearray()
-        for label in text[:-1].split("."):
-            out.append(len(label))
-            out += label.encode("ascii")
-        out.append(0)
-        return bytes(out)
+        return (
+            b"".join(
+                _LENGTHS[len(label)] + label for label in text.encode("ascii")[:-1].split(b".")
+            )
+            + b"\0"
+        )
     try:
         name = dns.name.from_text(text)
     except dns.exception.DNSException as exc:
@@ -171,7 +174,7 @@ class Answer:
 
     __slots__ = ("aa", "answer", "authority", "qid", "qname", "qr", "qtype", "rcode")
 
-    def __init__(self, wire: bytes) -> None:
+    def __init__(self, wire: bytes, asked: tuple[bytes, str] | None = None) -> None:
         if len(wire) < 12:
             raise WireError("answer shorter than a DNS header")
         qid, flags, qdcount, ancount, nscount, _ar = struct.unpack("!HHHHHH", wire[:12])
@@ -181,7 +184,20 @@ class Answer:
         self.rcode = flags & 0x000F
         if qdcount != 1:
             raise WireError("answer does not repeat exactly one question")
-        self.qname, pos = read_name(wire, 12)
+        names: dict[int, str] = {}
+        if asked is not None and wire[12 : 12 + len(asked[0])].lower() == asked[0]:
+            # The question echoes the one asked: a plain name's labels start at
+            # the same offsets in the wire as in its text (length byte vs dot).
+            qwire, text = asked
+            pos = 12 + len(qwire)
+            self.qname = text
+            if _PLAIN_TEXT.match(text):
+                k = 0
+                while k < len(text) - 1:
+                    names[12 + k] = text[k:]
+                    k = text.index(".", k) + 1
+        else:
+            self.qname, pos = read_name(wire, 12, names)
         self.qtype = _u16(wire, pos)
         pos += 4
         #: (owner, type, target) with target only for CNAME and PTR records.
@@ -189,7 +205,7 @@ class Answer:
         self.authority: list[tuple[str, int, str | None]] = []
         for section, count in ((self.answer, ancount), (self.authority, nscount)):
             for _ in range(count):
-                owner, pos = read_name(wire, pos)
+                owner, pos = read_name(wire, pos, names)
                 rtype = _u16(wire, pos)
                 rdlength = _u16(wire, pos + 8)
                 pos += 10
@@ -197,12 +213,13 @@ class Answer:
                     raise WireError("record data runs past the message")
                 target = None
                 if rtype in (_PTR, _CNAME):
-                    target, _ = read_name(wire, pos)
+                    target, _ = read_name(wire, pos, names)
                 section.append((owner, rtype, target))
                 pos += rdlength
 
 
 _CNAME = 5
+_PLAIN_TEXT = re.compile(r"(?:[a-z0-9_/-]{1,63}\.)+\Z")
 _PLAIN_LABEL = re.compile(rb"[A-Za-z0-9_/-]+\Z")
 
 
@@ -212,32 +229,50 @@ def _u16(wire: bytes, pos: int) -> int:
     return int.from_bytes(wire[pos : pos + 2], "big")
 
 
-def read_name(wire: bytes, pos: int) -> tuple[str, int]:
-    """The (possibly compressed) name at ``pos``, as absolute lower-case text; the end offset."""
+def read_name(wire: bytes, pos: int, cache: dict[int, str] | None = None) -> tuple[str, int]:
+    """The (possibly compressed) name at ``pos``, as absolute lower-case text; the end offset.
+
+    ``cache`` maps offsets of this message already decoded to their text, so
+    a compression pointer to a name read before costs one lookup.
+    """
     labels: list[bytes] = []
+    starts: list[int] = []
     end = -1
     jumps = 0
+    suffix = ""  # text of the rest once found in the cache ("" : the root)
     while True:
+        if jumps and cache is not None and pos in cache:
+            suffix = cache[pos]
+            break
         if pos >= len(wire):
             raise WireError("name runs past the message")
         length = wire[pos]
         if length >= 0xC0:
             if end < 0:
                 end = pos + 2
-            pos = ((length & 0x3F) << 8) | _u16(wire, pos) & 0xFF
+            pos = ((length & 0x3F) << 8) | (_u16(wire, pos) & 0xFF)
             jumps += 1
             if jumps > 127:
                 raise WireError("compression pointer loop")
             continue
         if length > 63:
             raise WireError("unknown label type")
-        pos += 1
         if length == 0:
+            pos += 1
             break
-        labels.append(wire[pos : pos + length])
-        pos += length
+        starts.append(pos)
+        labels.append(wire[pos + 1 : pos + 1 + length])
+        pos += 1 + length
     if end < 0:
         end = pos
-    if all(_PLAIN_LABEL.match(label) for label in labels):
-        return ".".join(label.decode("ascii") for label in labels).lower() + ".", end
-    return dns.name.Name([*labels, b""]).to_text().lower(), end
+    if suffix == ".":
+        suffix = ""
+    if not all(_PLAIN_LABEL.match(label) for label in labels):
+        head = dns.name.Name(labels).to_text().lower() + "." if labels else ""
+        return (head + suffix) or ".", end
+    text = suffix
+    for start_at, label in zip(reversed(starts), reversed(labels), strict=True):
+        text = label.decode("ascii").lower() + "." + text
+        if cache is not None:
+            cache[start_at] = text
+    return text or ".", end

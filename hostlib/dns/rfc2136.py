@@ -382,14 +382,18 @@ class RFC2136Backend:
             for start in range(0, len(asks), _PIPELINE_WINDOW):
                 window = asks[start : start + _PIPELINE_WINDOW]
                 out = bytearray()
+                asked = []
                 for qid, (name, rdtype) in enumerate(window):
-                    wire = _wire.query_wire(qid, _wire.name_wire(name, "owner name"), rdtype)
+                    qwire = _wire.name_wire(name, "owner name")
+                    asked.append((qwire, name))
+                    wire = _wire.query_wire(qid, qwire, rdtype)
                     out += len(wire).to_bytes(2, "big") + wire
                 sock.sendall(out)
                 got: dict[int, _wire.Answer] = {}
                 while len(got) < len(window):
-                    answer = _wire.Answer(_receive(sock))
-                    qid = answer.qid
+                    raw = _receive(sock)
+                    qid = int.from_bytes(raw[:2], "big")
+                    answer = _wire.Answer(raw, asked[qid] if qid < len(asked) else None)
                     if (
                         qid >= len(window)
                         or qid in got
@@ -426,54 +430,53 @@ class RFC2136Backend:
     def _zones_for(self, names: Iterable[str]) -> dict[str, str]:
         """``zone_for`` of many names: one pipelined SOA query per unknown parent."""
         found: dict[str, str] = {}
-        todo: dict[str, list[tuple[str, dns.name.Name]]] = {}
+        todo: dict[str, list[tuple[str, str]]] = {}
         for given in names:
-            owner = _name(given, "owner name")
-            text = _text(owner)
+            text = _norm(given, "owner name")
             if self.zones is not None:
-                found[given] = self._configured_zone(owner)
+                found[given] = self._configured_zone(text)
                 continue
-            parent = _text(owner.parent()) if owner != dns.name.root else text
+            parent = (text.split(".", 1)[1] or ".") if text != "." else "."
             zone = self._zone_of.get(text)
             if zone is None and _ADDRESS_LABEL.match(text):
                 zone = self._zone_of_parent.get(parent)
             if zone is not None:
                 found[given] = zone
             else:
-                todo.setdefault(parent, []).append((given, owner))
+                todo.setdefault(parent, []).append((given, text))
         if not todo:
             return found
-        reps = [members[0] for members in todo.values()]
+        reps = [members[0][1] for members in todo.values()]
         answers = self._queries(
-            [(_text(owner), dns.rdatatype.SOA) for _, owner in reps],
+            [(rep, dns.rdatatype.SOA) for rep in reps],
             f"finding the zones of {len(reps)} name(s) (SOA)",
         )
-        for (parent, members), (_, rep), answer in zip(todo.items(), reps, answers, strict=True):
-            zone = self._soa_zone(rep, rep, answer)
+        for (parent, members), rep, answer in zip(todo.items(), reps, answers, strict=True):
+            owner = dns.name.from_text(rep)
+            zone = self._soa_zone(owner, owner, answer)
             if zone is None:
-                zone = self._discover(rep.parent(), rep)
-            self._zone_of[_text(rep)] = zone
-            if zone == _text(rep):  # an apex: its siblings may be elsewhere
+                zone = self._discover(owner.parent(), owner)
+            self._zone_of[rep] = zone
+            if zone == rep:  # an apex: its siblings may be elsewhere
                 found[members[0][0]] = zone
-                for given, _owner in members[1:]:
+                for given, _text_of in members[1:]:
                     found[given] = self.zone_for(given)
                 continue
             self._zone_of_parent[parent] = zone
-            for given, _owner in members:
+            for given, _text_of in members:
                 found[given] = zone
         return found
 
-    def _configured_zone(self, owner: dns.name.Name) -> str:
+    def _configured_zone(self, name: str) -> str:
         assert self.zones is not None
         best = None
         for zone in self.zones:
-            if owner.is_subdomain(dns.name.from_text(zone)) and (
-                best is None or len(zone) > len(best)
-            ):
+            inside = zone == "." or name == zone or name.endswith("." + zone)
+            if inside and (best is None or len(zone) > len(best)):
                 best = zone
         if best is None:
             raise ValidationError(
-                f"{_text(owner)} is in none of the configured zones ({', '.join(self.zones)}): "
+                f"{name} is in none of the configured zones ({', '.join(self.zones)}): "
                 "add its reverse zone to zones="
             )
         return best

@@ -1,0 +1,142 @@
+"""Bulk PTR writes into a real named on loopback: hostlib against nsupdate.
+
+named is started like the tests' fixture (``tests.bind_support``), with
+TSIG. Each arm writes new IPv6 PTR records into its own /64 of the reverse
+zone 8.b.d.0.1.0.0.2.ip6.arpa:
+
+* hostlib: ``ReverseDNS(RFC2136Backend(...)).apply(mapping)`` for all N
+  records (read current values, batched TSIG updates with prerequisites
+  over TCP, read back every name);
+* one ``nsupdate`` process per record, timed on a sample and scaled to N;
+* one ``nsupdate`` process sending one update (``send``) per record, for
+  all N when that stays under about 60 s, else on a sample and scaled.
+
+nsupdate gets the zone in its script (no SOA lookup) and its default
+transport (UDP), which favours it. Every arm's records are counted by AXFR.
+Rerun: ``.venv/bin/python -m benchmarks.ptr_bulk`` (see ``--help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from hostlib.dns.reverse import ReverseDNS
+from hostlib.dns.rfc2136 import RFC2136Backend, TsigKey
+from tests.bind_support import Bind, axfr, start_named
+
+ZONE = "8.b.d.0.1.0.0.2.ip6.arpa."
+
+
+def records(subnet: int, count: int) -> dict[str, str]:
+    """``count`` addresses of 2001:db8:0:<subnet>::/64 and a hostname for each."""
+    net = ipaddress.IPv6Network(f"2001:db8:0:{subnet:x}::/64")
+    return {str(net[i]): f"host-{subnet}-{i}.example.test." for i in range(1, count + 1)}
+
+
+def landed(bind: Bind, mapping: dict[str, str]) -> int:
+    """How many of ``mapping``'s PTRs the zone holds (one AXFR)."""
+    want = {(ipaddress.ip_address(ip).reverse_pointer + ".", name) for ip, name in mapping.items()}
+    return sum(
+        1 for owner, kind, value in axfr(bind, ZONE) if kind == "PTR" and (owner, value) in want
+    )
+
+
+def update_lines(ip: str, name: str) -> str:
+    return f"update add {ipaddress.ip_address(ip).reverse_pointer}. 3600 PTR {name}\n"
+
+
+def hostlib_arm(bind: Bind, mapping: dict[str, str]) -> float:
+    rdns = ReverseDNS(
+        RFC2136Backend(bind.host, bind.port, tsig=TsigKey.from_file(bind.key_file), timeout=10)
+    )
+    start = time.perf_counter()
+    result = rdns.apply(dict(mapping))
+    elapsed = time.perf_counter() - start
+    if len(result.added) != len(mapping) or result.failed:
+        sys.exit(f"hostlib arm: {len(result.added)} added, {len(result.failed)} failed")
+    return elapsed
+
+
+def per_process_arm(bind: Bind, mapping: dict[str, str]) -> float:
+    start = time.perf_counter()
+    for ip, name in mapping.items():
+        script = f"server {bind.host} {bind.port}\nzone {ZONE}\n{update_lines(ip, name)}send\n"
+        subprocess.run(["nsupdate", "-k", str(bind.key_file)], input=script, text=True, check=True)
+    return time.perf_counter() - start
+
+
+def stream_arm(bind: Bind, mapping: dict[str, str]) -> float:
+    script = [f"server {bind.host} {bind.port}\nzone {ZONE}\n"]
+    script += [update_lines(ip, name) + "send\n" for ip, name in mapping.items()]
+    start = time.perf_counter()
+    subprocess.run(
+        ["nsupdate", "-k", str(bind.key_file)], input="".join(script), text=True, check=True
+    )
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=10_000, help="records per arm (N)")
+    parser.add_argument(
+        "--process-sample", type=int, default=500, help="records timed for nsupdate per record"
+    )
+    parser.add_argument(
+        "--stream-budget", type=float, default=60.0, help="seconds the full stream arm may take"
+    )
+    args = parser.parse_args(argv)
+    n = args.records
+    workdir = Path(tempfile.mkdtemp(prefix="ptr-bulk-"))
+    bind = start_named(workdir)
+    try:
+        print(f"named {bind.host} port {bind.port}, zone {ZONE}, TSIG hmac-sha256, N = {n:,}")
+
+        mapping = records(0x10, n)
+        hostlib_s = hostlib_arm(bind, mapping)
+        assert landed(bind, mapping) == n
+        print(
+            f"hostlib ReverseDNS.apply   {hostlib_s:8.2f} s  {n / hostlib_s:9,.0f} rec/s  "
+            f"(all {n:,})"
+        )
+
+        sample = records(0x11, min(args.process_sample, n))
+        sample_s = per_process_arm(bind, sample)
+        assert landed(bind, sample) == len(sample)
+        per_process_s = sample_s * n / len(sample)
+        print(
+            f"nsupdate, process/record   {per_process_s:8.2f} s  {n / per_process_s:9,.0f} rec/s  "
+            f"(timed on {len(sample):,}: {sample_s:.2f} s, scaled to {n:,})"
+        )
+
+        probe = records(0x12, min(1000, n))
+        probe_s = stream_arm(bind, probe)
+        if probe_s * n / len(probe) <= args.stream_budget and len(probe) < n:
+            full = records(0x13, n)
+            stream_s = stream_arm(bind, full)
+            assert landed(bind, full) == n
+            how = f"all {n:,}"
+        else:
+            assert landed(bind, probe) == len(probe)
+            stream_s = probe_s * n / len(probe)
+            how = f"timed on {len(probe):,}: {probe_s:.2f} s, scaled to {n:,}"
+        print(f"nsupdate, one stream       {stream_s:8.2f} s  {n / stream_s:9,.0f} rec/s  ({how})")
+
+        print(
+            f"ratios: hostlib is {per_process_s / hostlib_s:,.0f}x one process per record "
+            f"(target >= 100x), {stream_s / hostlib_s:,.1f}x the single stream (target >= 10x)"
+        )
+        print(f"rerun: .venv/bin/python -m benchmarks.ptr_bulk --records {n}")
+    finally:
+        bind.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

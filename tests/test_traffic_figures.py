@@ -7,9 +7,14 @@ and the next one unknown for that direction (DERIVE needs two counters).
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import math
+import os
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
@@ -22,14 +27,27 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hostlib.errors import HostlibError, NotFoundError, ValidationError
-from hostlib.traffic import layout
+from hostlib.traffic import _figures_direct, layout
+from hostlib.traffic._figures_direct import (
+    Header,
+    direct_figures,
+    parse_header,
+    read_rows,
+    write_locked,
+)
 from hostlib.traffic._figures_rank import (
     check_p,
     nearest_rank_index,
     rrd_param_for_index,
     rrd_percent_index,
 )
-from hostlib.traffic._figures_rrd import Direction, fetch_figures, fetch_samples, graph_figures
+from hostlib.traffic._figures_rrd import (
+    Direction,
+    RawFigures,
+    fetch_figures,
+    fetch_samples,
+    graph_figures,
+)
 from hostlib.traffic.figures import (
     BillingFigures,
     TrafficTotals,
@@ -546,3 +564,380 @@ def test_speed_against_a_bare_fetch(month: Path) -> None:
     )
     print(f"billing_figures {fast:.3f} ms, bare fetch {fetch:.3f} ms, ratio {fast / fetch:.2f}")
     assert fast < 4 * fetch  # the benchmark checks the 1.5x target on 1,000 files
+
+
+# -- the direct path: rows read from the file with numpy ----------------------
+
+
+def write_counters(path: Path, deltas: Sequence[tuple[int | None, int | None]], t0: int) -> None:
+    """Create ``path`` and feed raw octet deltas per slot (None = U): rates need not be whole."""
+    layout.create(path, start=t0 - 1)
+    ci = co = 0
+    updates = [f"{t0}:0:0"]
+    for k, (a, b) in enumerate(deltas):
+        fields = []
+        for delta, which in ((a, "in"), (b, "out")):
+            if delta is None:
+                fields.append("U")
+            elif which == "in":
+                ci += delta
+                fields.append(str(ci))
+            else:
+                co += delta
+                fields.append(str(co))
+        updates.append(f"{t0 + (k + 1) * 300}:{fields[0]}:{fields[1]}")
+    for i in range(0, len(updates), 2000):
+        rrdtool.update(str(path), *updates[i : i + 2000])
+
+
+def raw(f: RawFigures) -> tuple[int, float, float, int, float | None]:
+    return (f.slots, f.total_in, f.total_out, f.samples, f.percentile)
+
+
+def all_three(
+    path: str, start: int, end: int, p: Fraction | None, direction: Direction
+) -> RawFigures:
+    """Direct figures, asserted bit for bit equal to librrd's graphv and the fetch reference."""
+    direct = direct_figures(path, start, end, p=p, direction=direction, daemon=None)
+    assert direct is not None, "the direct path declined a hostlib file"
+    graph = graph_figures(path, start, end, p=p, direction=direction, daemon=None)
+    ref = fetch_figures(path, start, end, p=p, direction=direction, daemon=None)
+    assert raw(direct) == raw(graph) == raw(ref)
+    return direct
+
+
+@st.composite
+def counter_sets(
+    draw: st.DrawFn,
+) -> tuple[list[tuple[int | None, int | None]], int, int, float, str, int]:
+    n = draw(st.integers(1, 400))
+    delta = st.one_of(
+        st.none(), st.integers(0, 3 * 10**11), st.integers(0, 1000), st.sampled_from([0, 299, 301])
+    )
+    gap_rate = draw(st.sampled_from([0.0, 0.05, 0.5]))
+    deltas = [
+        (
+            None if draw(st.floats(0, 1)) < gap_rate else draw(delta),
+            None if draw(st.floats(0, 1)) < gap_rate else draw(delta),
+        )
+        for _ in range(n)
+    ]
+    a = draw(st.integers(-3, n + 5))
+    b = draw(st.integers(-3, n + 5))
+    start = T0 + min(a, b) * 300 + draw(st.integers(0, 299))
+    end = T0 + max(a, b) * 300 + draw(st.integers(1, 300))
+    p = draw(st.one_of(st.sampled_from([95, 99.9, 50, 100, 0]), st.floats(0, 100)))
+    direction = draw(st.sampled_from(["in", "out", "max", "sum"]))
+    tail = draw(st.integers(0, 299))  # a last update between two step boundaries
+    return deltas, start, end, p, direction, tail
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(counter_sets())
+def test_direct_path_equals_graphv_and_fetch(
+    case: tuple[list[tuple[int | None, int | None]], int, int, float, str, int],
+) -> None:
+    deltas, start, end, p, direction, tail = case
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "d.rrd"
+        write_counters(path, deltas, T0)
+        if tail:
+            rrdtool.update(str(path), f"{T0 + len(deltas) * 300 + tail}:U:U")
+        all_three(str(path), start, end, check_p(p), direction)  # type: ignore[arg-type]
+        all_three(str(path), start, end, None, "in")
+        # and what the public functions return is what librrd's path would give
+        figures = billing_figures(str(path), start, end, p, direction)  # type: ignore[arg-type]
+        graph = graph_figures(str(path), start, end, p=check_p(p), direction=direction, daemon=None)  # type: ignore[arg-type]
+        assert figures.totals == TrafficTotals(round(graph.total_in), round(graph.total_out))
+        assert figures.samples == graph.samples
+
+
+def test_fractional_rates_sum_left_to_right_like_librrd(tmp_path: Path) -> None:
+    # rates of k/300 bytes/s: a pairwise sum (np.sum) differs in the last bits here
+    path = tmp_path / "f.rrd"
+    write_counters(path, [(10**9 + 7 * k, 10**8 + 13 * k) for k in range(2000)], T0)
+    end = slot_end(1999)
+    direct = all_three(str(path), T0, end, Fraction(95), "sum")
+    import numpy as np
+
+    rates = np.array([r.inbound for r in fetch_samples(str(path), T0, end, daemon=None)])
+    assert float(np.sum(rates)) * 300 != direct.total_in  # so order matters, and ours is librrd's
+
+
+def test_newest_row_is_the_last_whole_step(tmp_path: Path) -> None:
+    path = tmp_path / "n.rrd"
+    write_counters(path, [(300 * (k + 1), 600) for k in range(10)], T0)
+    rrdtool.update(str(path), f"{slot_end(9) + 150}:{10**6}:{10**6}")  # half-way into slot 10
+    got = read_rows(str(path), T0, slot_end(12))
+    assert got is not None
+    slots, rows = got
+    assert (slots, len(rows)) == (13, 10)  # slot 10 is a primary point in preparation
+    cli = cli_fetch(path, T0, slot_end(12))
+    assert [r[0] for r in cli] == [slot_end(k) for k in range(13)]
+    assert [(a, b) for _, a, b in cli[:10]] == [(float(a), float(b)) for a, b in rows]
+    assert all(a is None and b is None for _, a, b in cli[10:])
+    all_three(str(path), T0, slot_end(12), Fraction(95), "max")
+
+
+def test_ring_buffer_wrap(tmp_path: Path) -> None:
+    rows_kept = 11520
+    path = tmp_path / "w.rrd"
+    n = rows_kept + 700
+    write_counters(path, [((k * 7919) % 100_003, (k * 6007) % 50_021 + 5) for k in range(n)], T0)
+    head = parse_header(path.read_bytes()[:4096], path.stat().st_size)
+    assert head is not None
+    assert head.newest == slot_end(n - 1)
+    # row 0 of the ring holds the slot ending here; the row before it is the last row
+    wrap = head.newest - head.cur_row * 300
+    assert head.oldest_start < wrap - 300 < head.newest  # the ring has wrapped
+    for start, end in [
+        (wrap - 50 * 300, wrap + 50 * 300),  # across the wrap
+        (wrap - 300, wrap),  # the last row of the ring only
+        (wrap - 300, wrap + 300),  # the last and the first
+        (head.oldest_start, head.newest),  # every row the archive keeps
+        (head.oldest_start, head.newest + 3000),  # and unknown slots after them
+        (head.newest - 30 * 86400, head.newest),  # a month
+    ]:
+        for direction in ("in", "out", "max", "sum"):
+            all_three(str(path), start, end, Fraction(95), direction)
+    # one slot older than the archive: librrd would consolidate; the same error as before
+    assert read_rows(str(path), head.oldest_start - 300, head.newest) is None
+    with pytest.raises(NotFoundError, match="5-minute") as direct_err:
+        total_bytes(str(path), head.oldest_start - 300, head.newest)
+    with pytest.raises(NotFoundError, match="5-minute") as graph_err:
+        graph_figures(
+            str(path), head.oldest_start - 300, head.newest, p=None, direction="in", daemon=None
+        )
+    assert str(direct_err.value) == str(graph_err.value)
+
+
+def test_other_layouts_fall_back_to_librrd(tmp_path: Path) -> None:
+    start = str(T0 - 1)
+    ups = [f"{T0 + k * 300}:{k * k * 300}:{k * 300}" for k in range(30)]
+
+    def made(name: str, *defs: str) -> str:
+        path = str(tmp_path / name)
+        rrdtool.create(path, "--start", start, "--step", "300", *defs)
+        names = [d.split(":")[1] for d in defs if d.startswith("DS:")]
+        fed = "in:out" if "in" in names else "rx:tx"
+        rrdtool.update(path, "--template", fed, *ups)
+        return path
+
+    ds = ("DS:in:DERIVE:600:0:U", "DS:out:DERIVE:600:0:U")
+    window = (T0, T0 + 29 * 300)
+    # the data sources the other way round, another archive size: still read directly
+    swapped = made("swapped.rrd", ds[1], ds[0], "RRA:AVERAGE:0.5:1:100", "RRA:MAX:0.5:12:10")
+    all_three(swapped, *window, Fraction(95), "in")
+    declined = {
+        "max-first.rrd": (*ds, "RRA:MAX:0.5:1:100", "RRA:AVERAGE:0.5:1:100"),
+        "hourly-first.rrd": (*ds, "RRA:AVERAGE:0.5:12:100", "RRA:AVERAGE:0.5:1:100"),
+        "three-ds.rrd": (*ds, "DS:x:GAUGE:600:0:U", "RRA:AVERAGE:0.5:1:100"),
+        "names.rrd": ("DS:rx:DERIVE:600:0:U", "DS:tx:DERIVE:600:0:U", "RRA:AVERAGE:0.5:1:100"),
+    }
+    for name, defs in declined.items():
+        path = made(name, *defs)
+        assert read_rows(path, *window) is None, name
+        assert direct_figures(path, *window, p=Fraction(95), direction="max", daemon=None) is None
+        if name == "names.rrd":
+            with pytest.raises(NotFoundError, match="data source"):
+                billing_figures(path, *window)
+            continue
+        figures = billing_figures(path, *window, 95, "in")  # librrd still answers
+        graph = graph_figures(path, *window, p=Fraction(95), direction="in", daemon=None)
+        assert figures.percentile_bps == graph.percentile * 8  # type: ignore[operator]
+        assert figures.totals == TrafficTotals(round(graph.total_in), round(graph.total_out))
+    # another step: the same names, rows of 60 s
+    step60 = str(tmp_path / "step60.rrd")
+    rrdtool.create(step60, "--start", start, "--step", "60", *ds, "RRA:AVERAGE:0.5:1:1000")
+    assert read_rows(step60, *window) is None
+
+
+def test_damaged_files_give_the_same_typed_errors(tmp_path: Path) -> None:
+    good = tmp_path / "good.rrd"
+    build(good, [(k, k) for k in range(20)])
+    data = good.read_bytes()
+    cases = {
+        "truncated.rrd": data[: len(data) - 16],
+        "header-only.rrd": data[:1000],
+        "cookie.rrd": b"XRD\0" + data[4:],
+        "version.rrd": data[:4] + b"0009" + data[8:],
+        "float-cookie.rrd": data[:16] + bytes(8) + data[24:],
+        "longer.rrd": data + bytes(16),
+        "empty.rrd": b"",
+    }
+    for name, content in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        assert read_rows(str(path), T0, slot_end(19)) is None, name
+        ours, librrd = both_outcomes(str(path))
+        if name == "longer.rrd":  # librrd reads a file with trailing bytes; so do we, through it
+            assert isinstance(ours, BillingFigures)
+            assert isinstance(librrd, RawFigures)
+            assert ours.percentile_bps == librrd.percentile * 8  # type: ignore[operator]
+        else:
+            assert isinstance(ours, HostlibError), name
+            assert (type(ours), str(ours)) == (type(librrd), str(librrd))
+        assert path.read_bytes() == content  # a read never writes
+
+
+def both_outcomes(path: str) -> tuple[object, object]:
+    """What billing_figures and the graphv path give for the file: figures or error."""
+    ours = outcome(lambda: billing_figures(path, T0, slot_end(19), 95, "max"))
+    librrd = outcome(
+        lambda: graph_figures(path, T0, slot_end(19), p=Fraction(95), direction="max", daemon=None)
+    )
+    return ours, librrd
+
+
+def outcome(call: Callable[[], object]) -> object:
+    try:
+        return call()
+    except HostlibError as exc:
+        return exc
+
+
+def test_a_write_lock_is_seen_and_the_read_left_to_librrd(tmp_path: Path) -> None:
+    path = build(tmp_path / "l.rrd", [(k, 2 * k) for k in range(1, 30)])
+    want = billing_figures(str(path), T0, slot_end(28), 95, "sum")
+    # a writer in this process (librrd's lock is a classic fcntl lock, per process)
+    with path.open("r+b") as held:
+        fcntl.lockf(held, fcntl.LOCK_EX)
+        # probe on the holder's own descriptor: closing any other descriptor of
+        # the file would drop this process's classic locks (POSIX), as every
+        # librrd read in this process does too
+        assert write_locked(held.fileno())
+        assert read_rows(str(path), T0, slot_end(28)) is None  # retried, then declined
+        # librrd's own read lock does not conflict within one process: it answers
+        assert billing_figures(str(path), T0, slot_end(28), 95, "sum") == want
+    # a writer in another process
+    code = (
+        "import fcntl, sys, time\n"
+        f"f = open({str(path)!r}, 'r+b')\n"
+        "fcntl.lockf(f, fcntl.LOCK_EX)\n"
+        "print('locked', flush=True)\n"
+        "sys.stdin.readline()\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "locked\n"
+        assert read_rows(str(path), T0, slot_end(28)) is None
+    finally:
+        proc.communicate("\n", timeout=10)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert not write_locked(fd)
+    finally:
+        os.close(fd)
+    assert (
+        raw(all_three(str(path), T0, slot_end(28), Fraction(95), "sum"))[1:]
+        == (
+            raw(
+                fetch_figures(
+                    str(path), T0, slot_end(28), p=Fraction(95), direction="sum", daemon=None
+                )
+            )[1:]
+        )
+    )
+
+
+def test_writers_are_kept_out_and_a_changed_header_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = build(tmp_path / "r.rrd", [(k, k) for k in range(1, 40)])
+    later = tmp_path / "later.rrd"
+    later.write_bytes(path.read_bytes())
+    rrdtool.update(str(later), f"{slot_end(39)}:{10**7}:{10**7}")
+    real_rows = _figures_direct._rows
+    calls: list[int] = []
+    refused: list[str] = []
+
+    def rows_then_write(fd: int, head: Header, s: int, e: int) -> object:
+        got = real_rows(fd, head, s, e)
+        if not calls:
+            # librrd's update, even from this process, meets the reader's lock
+            try:
+                rrdtool.update(str(path), f"{slot_end(39)}:{10**7}:{10**7}")
+            except rrdtool.OperationalError as exc:
+                refused.append(str(exc))
+            # a writer that takes no lock changes the file under the reader
+            with path.open("r+b") as raw_file:
+                raw_file.write(later.read_bytes())
+        calls.append(head.last_up)
+        return got
+
+    monkeypatch.setattr(_figures_direct, "_rows", rows_then_write)
+    window = (T0, slot_end(39))
+    direct = direct_figures(str(path), *window, p=Fraction(95), direction="in", daemon=None)
+    monkeypatch.undo()
+    assert refused == ["could not lock RRD"]
+    assert calls == [slot_end(38), slot_end(39)]  # read again, with the new header
+    assert direct is not None
+    graph = graph_figures(str(path), *window, p=Fraction(95), direction="in", daemon=None)
+    assert raw(direct) == raw(graph)
+    assert direct.samples == 40  # the new slot is in
+
+
+def test_concurrent_updates_never_give_torn_figures(tmp_path: Path) -> None:
+    # inbound and outbound carry the same rate, distinct per slot: a torn row
+    # breaks inbound == outbound, a header read mid-update shifts the slots
+    path = tmp_path / "c.rrd"
+    n0 = 400
+    rate = [(k * 7919) % 1000 + 1 for k in range(n0 + 5000)]
+    write_counters(path, [(rate[k] * 300, rate[k] * 300) for k in range(n0)], T0)
+    counter = sum(rate[:n0]) * 300
+    start, end = T0 + 100 * 300, T0 + (n0 + 5000) * 300
+    prefix = [0]
+    for r in rate:
+        prefix.append(prefix[-1] + r)
+
+    def expected(newest_slot: int) -> int:  # total for slots 100 .. newest_slot
+        return (prefix[newest_slot + 1] - prefix[100]) * 300
+
+    stop = threading.Event()
+    written = [n0 - 1]
+    refused = [0]
+
+    def writer() -> None:
+        nonlocal counter
+        k = n0
+        while not stop.is_set() and k < n0 + 5000:
+            try:
+                rrdtool.update(
+                    str(path), f"{slot_end(k)}:{counter + rate[k] * 300}:{counter + rate[k] * 300}"
+                )
+            except rrdtool.OperationalError as exc:
+                # a reader holds its lock for ~30 us: librrd's update does not
+                # wait for a lock, it fails (as against any librrd reader)
+                if "lock" not in str(exc):
+                    raise
+                refused[0] += 1
+                time.sleep(0.0001)
+                continue
+            counter += rate[k] * 300
+            written[0] = k
+            k += 1
+            time.sleep(0.0002)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    seen = set()
+    try:
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            before = written[0]
+            figures = billing_figures(str(path), start, end, 100, "in")
+            after = written[0] + 1
+            assert figures.totals.inbound == figures.totals.outbound
+            newest = figures.samples + 99
+            assert before <= newest <= after
+            assert figures.totals.inbound == expected(newest)
+            assert figures.percentile_bps == max(rate[100 : newest + 1]) * 8
+            seen.add(newest)
+    finally:
+        stop.set()
+        thread.join()
+    assert len(seen) > 5  # the reader really ran while the file grew
+    print(f"{len(seen)} states read, {refused[0]} updates refused by a reader's lock")

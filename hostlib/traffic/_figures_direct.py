@@ -48,16 +48,20 @@ Which rows
 Concurrency
     librrd updates a file in place, through a shared mapping, holding a
     non-blocking ``fcntl`` write lock (``F_SETLK``, whole file) for the
-    whole update; its readers take a read lock the same way, so an update
-    that meets a reader fails with "could not lock RRD". This path takes no
-    lock at all, so it never makes a writer fail. Instead it asks whether a
-    write lock is held (``F_OFD_GETLK``: open-file-description locks see the
-    classic locks of the same process too, so a writer thread in this
-    process counts), before reading the header and after reading the rows,
-    and re-reads the header at the end: a writer active at either probe, or
-    any update in between (an update always changes ``last_up``), means the
-    rows may be torn, and the read is retried a few times, then left to
-    librrd. With rrdcached the caller flushes first, as the graphv path does.
+    whole update; its readers (fetch, graph) take a read lock the same way,
+    so an update that meets a reader fails with "could not lock RRD". This
+    path takes the same shared read lock for the ~30 us of its read, as an
+    open-file-description lock (``F_OFD_SETLK``): unlike librrd's classic
+    lock it also excludes writer threads of this process, so rows are never
+    torn and never shifted against a half-written header (a test caught
+    that with the lock-free probe-and-compare this replaced). A writer at
+    work makes the read wait and retry (up to ~50 ms), then leave it to
+    librrd. The header is still read twice and compared, for writers that
+    take no lock. A descriptor is closed only while the read lock is held
+    (or no writer is active): POSIX drops all of a process's classic locks
+    on a file when any descriptor of it is closed, which would unlock a
+    writer thread of this process mid-update. With rrdcached the caller
+    flushes first, as the graphv path does.
 
 Figures
     Computed exactly as the graphv path computes them: a total is the
@@ -69,10 +73,12 @@ Figures
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import struct
 import sys
+import threading
 import time
 from fractions import Fraction
 from typing import Final
@@ -90,6 +96,7 @@ __all__ = ["SUPPORTED", "direct_figures", "read_rows", "write_locked"]
 Rates = npt.NDArray[np.float64]
 
 _F_OFD_GETLK: Final[int | None] = getattr(fcntl, "F_OFD_GETLK", None)
+_F_OFD_SETLK: Final[int | None] = getattr(fcntl, "F_OFD_SETLK", None)
 
 #: this host can read the files librrd writes here, and probe their locks
 SUPPORTED: Final = (
@@ -97,6 +104,7 @@ SUPPORTED: Final = (
     and struct.calcsize("@l") == 8
     and struct.calcsize("@P") == 8
     and _F_OFD_GETLK is not None
+    and _F_OFD_SETLK is not None
 )
 
 _STAT_HEAD: Final = struct.Struct("<4s5s7xd3Q80x")
@@ -114,8 +122,10 @@ _FLOAT_COOKIE: Final = 8.642135e130
 _FLOCK: Final = struct.Struct("@hhqqi4x")
 #: bytes read for the header in one call; hostlib's layout needs 2,048
 _HEAD_READ: Final = 4096
-#: reads attempted while a writer is active, before leaving it to librrd
-ATTEMPTS: Final = 6
+#: reads attempted while writers are active (~50 ms), before leaving it to librrd
+ATTEMPTS: Final = 60
+_PAUSE: Final = 0.0001
+_MAX_PARKED: Final = 256
 
 
 @attrs.frozen
@@ -198,12 +208,50 @@ def parse_header(buf: bytes, file_size: int) -> Header | None:
     )
 
 
+def _lock_call(fd: int, command: int, kind: int) -> bytes:
+    return fcntl.fcntl(fd, command, _FLOCK.pack(kind, os.SEEK_SET, 0, 0, 0))
+
+
 def write_locked(fd: int) -> bool:
     """True if any process, this one included, holds a write lock on ``fd``'s file."""
     assert _F_OFD_GETLK is not None  # callers check SUPPORTED
-    probe = _FLOCK.pack(fcntl.F_RDLCK, os.SEEK_SET, 0, 0, 0)
-    answer = fcntl.fcntl(fd, _F_OFD_GETLK, probe)
+    answer = _lock_call(fd, _F_OFD_GETLK, fcntl.F_RDLCK)
     return bool(_FLOCK.unpack(answer)[0] != fcntl.F_UNLCK)
+
+
+def _try_read_lock(fd: int) -> bool:
+    """Take a shared open-file-description lock on the whole file, without waiting."""
+    assert _F_OFD_SETLK is not None
+    try:
+        _lock_call(fd, _F_OFD_SETLK, fcntl.F_RDLCK)
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+    return True
+
+
+#: descriptors not closed yet: closing one while a writer thread of this
+#: process holds librrd's lock would drop that lock (POSIX: a close drops all
+#: of the process's classic locks on the file)
+_parked: list[int] = []
+_parked_lock = threading.Lock()
+
+
+def _close(fd: int, *, locked: bool) -> None:
+    """Close ``fd``; without our read lock held, park it until no writer is active."""
+    if locked:
+        os.close(fd)  # no writer can hold a write lock now: nothing to drop
+        return
+    with _parked_lock:
+        _parked.append(fd)
+        keep = []
+        for parked in _parked:
+            if _try_read_lock(parked) or len(_parked) > _MAX_PARKED:
+                os.close(parked)
+            else:
+                keep.append(parked)
+        _parked[:] = keep
 
 
 def _rows(fd: int, head: Header, s: int, e: int) -> Rates:
@@ -240,12 +288,14 @@ def read_rows(path: str, start: int, end: int) -> tuple[int, Rates] | None:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
+    locked = False
     try:
         for attempt in range(ATTEMPTS):
             if attempt:
-                time.sleep(0.0005 * 2**attempt)
-            if write_locked(fd):
-                continue
+                time.sleep(_PAUSE * min(attempt, 10))
+            locked = _try_read_lock(fd)
+            if not locked:
+                continue  # a writer is at work: librrd's update takes ~0.1 ms
             buf = os.pread(fd, _HEAD_READ, 0)
             head = parse_header(buf, os.fstat(fd).st_size)
             if head is None:
@@ -253,13 +303,16 @@ def read_rows(path: str, start: int, end: int) -> tuple[int, Rates] | None:
             if head.oldest_start > s:
                 return None  # librrd would use a coarser archive: its error to give
             rows = _rows(fd, head, s, e)
-            if write_locked(fd) or os.pread(fd, head.size, 0) != buf[: head.size]:
+            if os.pread(fd, head.size, 0) != buf[: head.size]:
+                # someone wrote without librrd's lock: read again
+                _lock_call(fd, _F_OFD_SETLK, fcntl.F_UNLCK)  # type: ignore[arg-type]
+                locked = False
                 continue
             return slots, rows if head.col_in == 0 else rows[:, ::-1]
     except OSError:
         return None
     finally:
-        os.close(fd)
+        _close(fd, locked=locked)
     return None
 
 

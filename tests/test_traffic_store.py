@@ -671,3 +671,23 @@ def test_figures_agree_with_the_samples(tmp_path: Path, rrdcached: RRDCached, da
         store.total_bytes("f", T, NOW + DAY)
     with pytest.raises(ValidationError, match="not before end"):
         store.percentile("f", T + DAY, T)
+
+
+def test_update_waits_for_a_readers_lock(tmp_path: Path) -> None:
+    """librrd refuses an update while a reader locks the file; the store waits briefly."""
+    import threading
+
+    from hostlib.traffic import _figures_direct
+
+    store = TrafficStore(tmp_path)
+    path = store.create("locked", start=T - STEP)
+    store.update("locked", T, 0, 0)
+    fd = os.open(path, os.O_RDONLY)
+    assert _figures_direct._try_read_lock(fd)
+    release = threading.Timer(0.05, os.close, args=(fd,))
+    release.start()
+    started = time.monotonic()
+    store.update("locked", T + STEP, 300_000, 300_000)
+    release.join()
+    assert time.monotonic() - started >= 0.04
+    assert [s.in_bytes_s for s in store.samples("locked", T, T + STEP)] == [1000.0]

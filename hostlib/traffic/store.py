@@ -499,7 +499,7 @@ class TrafficStore:
             # about 120,000 values; a backfill goes in slices.
             try:
                 for first in range(0, len(values), _VALUES_PER_CALL):
-                    rrdtool.update(str(path), *values[first : first + _VALUES_PER_CALL])
+                    _update_file(rrdtool, path, values[first : first + _VALUES_PER_CALL])
             except rrdtool.OperationalError as exc:
                 errors[index] = map_rrd_error(exc, path, "update")
         return errors
@@ -862,6 +862,30 @@ class TrafficStore:
         except HostlibError:
             self._archives(path)  # a damaged file raises DamagedFileError here
             raise
+
+
+#: how long an update waits for a reader's lock on the file before failing
+_LOCK_WAIT = 0.5
+
+
+def _update_file(rrdtool: Any, path: Path, values: Sequence[str]) -> None:
+    """One ``rrdtool.update``, retried while a reader holds the file's lock.
+
+    librrd refuses an update at once ("could not lock RRD") while another
+    reader or writer holds the file; the figures' direct reader holds it for
+    tens of microseconds, so a short wait always gets through.
+    """
+    deadline = time.monotonic() + _LOCK_WAIT
+    pause = 0.0005
+    while True:
+        try:
+            rrdtool.update(str(path), *values)
+            return
+        except rrdtool.OperationalError as exc:
+            if "could not lock" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
 
 
 _LINE_LIMIT = 4000

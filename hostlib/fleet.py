@@ -32,6 +32,7 @@ ACTIONS: Mapping[str, frozenset[str]] = {
     "power_cycle": frozenset({"wait"}),
     "boot_device": frozenset(),
     "set_boot_device": frozenset({"device", "persistent"}),
+    "lan_settings": frozenset({"channel"}),
 }
 
 

@@ -117,3 +117,24 @@ def test_cli_against_simulated_rack(rack: SimulatedRack, tmp_path: Path) -> None
     )
     assert failed.returncode == 1
     assert "AuthenticationError" in failed.stdout
+
+
+def test_cli_power_lan_reads_the_bmc_lan_settings(rack: SimulatedRack) -> None:
+    bmc = rack.bmcs[6]
+    env = {**os.environ, "HOSTLIB_BMC_PASSWORD": PASSWORD}
+    single = ["--host", bmc.host, "--port", str(bmc.port), "--username", "admin"]
+    done = subprocess.run(
+        [sys.executable, "-m", "hostlib.cli", "power", "lan", *single, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    value = json.loads(done.stdout)["results"][0]["value"]
+    assert value == {
+        "address": "127.0.0.1",
+        "prefix": 8,
+        "netmask": "255.0.0.0",
+        "gateway": None,
+        "mac": "02:00:00:00:00:01",
+    }

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 import click
 
 from hostlib.errors import HostlibError, ValidationError
+from hostlib.inventory import NetworkInterface
 
 __all__ = ["fail", "jsonable", "print_json", "print_table"]
 
@@ -20,6 +21,14 @@ def jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, BaseException):
         return {"type": type(value).__name__, "message": str(value)}
+    if isinstance(value, NetworkInterface):
+        return {
+            "address": str(value.ip),
+            "prefix": value.prefix,
+            "netmask": str(value.netmask),
+            "gateway": None if value.gateway is None else str(value.gateway),
+            "mac": value.mac,
+        }
     return value
 
 

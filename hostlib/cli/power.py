@@ -15,7 +15,7 @@ from hostlib.drivers import power_driver
 from hostlib.drivers.base import BootDevice, PowerDriver
 from hostlib.errors import HostlibError, ValidationError
 from hostlib.fleet import BulkResult, run_bulk
-from hostlib.inventory import PASSWORD_ENV, Secret, load_inventory
+from hostlib.inventory import PASSWORD_ENV, NetworkInterface, Secret, load_inventory
 
 __all__ = ["power"]
 
@@ -100,6 +100,9 @@ def _targets(opts: dict[str, Any]) -> list[tuple[str, PowerDriver]]:
 
 def _describe(result: BulkResult) -> str:
     if result.ok:
+        if isinstance(result.value, NetworkInterface):
+            nic = result.value
+            return f"{nic.address} gw {nic.gateway or '-'} mac {nic.mac or '-'}"
         return "ok" if result.value is None else str(jsonable(result.value))
     return f"{type(result.error).__name__}: {result.error}"
 
@@ -235,3 +238,11 @@ def boot_device(device: str | None, persistent: bool, **opts: Any) -> None:
         _run("boot_device", opts)
     else:
         _run("set_boot_device", opts, {"device": device, "persistent": persistent})
+
+
+@power.command("lan")
+@click.option("--channel", type=int, default=1, show_default=True, help="BMC LAN channel.")
+@_target_options
+def lan(channel: int, **opts: Any) -> None:
+    """Show the BMC's own LAN settings: address, netmask, gateway, MAC."""
+    _run("lan_settings", opts, {"channel": channel})

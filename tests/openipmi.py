@@ -1,7 +1,7 @@
 """Start OpenIPMI's ``ipmi_sim`` on loopback as a real IPMI peer for tests.
 
-``run_ipmi_sim(workdir)`` writes a ``lan.conf``, an emulator command file and a
-chassis-control script into ``workdir``, starts
+``run_ipmi_sim(workdir)`` writes a ``lan.conf``, an emulator command file, a
+chassis-control script and a LAN-configuration script into ``workdir``, starts
 ``ipmi_sim -n -c lan.conf -f cmds -s state``, waits until the BMC answers an
 RMCP presence ping and ``ipmitool -I lanplus -C 3``, and kills it on exit. The
 pytest fixture ``ipmi_sim`` does the same in ``tmp_path``::
@@ -57,12 +57,36 @@ What it cannot do:
   BMC in place, which forgets every session.
 * Every chassis command forks the script through ``popen``: about 2-5 ms a
   command, so do not benchmark against it.
+
+The BMC's own LAN settings (Get LAN Configuration Parameters, ``ipmitool lan
+print 1``): by itself ipmi_sim answers address, mask, gateway and MAC with
+zeros. ``lan_config_program`` in the ``startlan`` block (not in ipmi_lan(5) of
+this version) names a program that ipmi_sim runs as ``<prog> get <parm>``, one
+parameter a run, each time a client asks for one of ``ip_addr_src``,
+``ip_addr``, ``subnet_mask``, ``mac_addr``, ``default_gw_ip_addr`` or
+``default_gw_mac_addr`` (never at start-up). It parses a ``<parm>:<value>``
+line; a program that fails on any one of them makes the whole Get fail. The
+script written here answers every one of them from the files in
+``workdir/lan/`` (``set_lan`` rewrites them; no restart needed). Address
+sources ipmi_sim accepts: ``LAN_IP_SOURCES`` (not "none"). Setting LAN
+parameters from a client is not supported: ipmi_sim runs ``<prog> set <parm>
+<value>`` or ``<prog> check <parm> <value>``, which the script refuses; then
+``ipmitool lan set 1 ipaddr`` still says it succeeded (nothing changes) and
+``lan set 1 ipsrc`` hangs until ipmitool's timeout.
+
+By default the BMC reports 192.0.2.10/24, gateway 192.0.2.1, MAC
+52:54:00:12:34:56, static (``PEER_LAN`` of the conformance suite). These are
+only values the simulator reports: ipmi_sim still listens on loopback only,
+and nothing is ever sent to them. ``lan_ip=None`` leaves the program out, so
+the BMC reports ipmi_sim's own 0.0.0.0.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
+import re
 import shlex
 import signal
 import socket
@@ -74,7 +98,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-__all__ = ["IpmiSim", "ipmi_sim", "run_ipmi_sim"]
+__all__ = ["LAN_IP_SOURCES", "IpmiSim", "ipmi_sim", "run_ipmi_sim"]
 
 HOST = "127.0.0.1"
 
@@ -121,6 +145,27 @@ set)
 esac
 """
 
+# LAN configuration program: "<script> <landir> get <parm>"; ipmi_sim parses
+# "<parm>:<value>". Every parameter it may ask for has a file in <landir>.
+_LAN_CONFIG_SCRIPT = """\
+#!/bin/sh
+dir=$1
+op=$2
+shift 2
+[ "$op" = get ] || exit 1
+for parm in "$@"; do
+    case $parm in
+    ip_addr_src | ip_addr | subnet_mask | mac_addr | default_gw_ip_addr | \\
+    default_gw_mac_addr | backup_gw_ip_addr | backup_gw_mac_addr) ;;
+    *) echo "no such parameter: $parm"; exit 1 ;;
+    esac
+    echo "$parm:$(cat "$dir/$parm")"
+done
+"""
+
+# ipmi_sim's words for the IP address source (parameter 4).
+LAN_IP_SOURCES = ("static", "dhcp", "bios", "other")
+
 _EMULATOR_COMMANDS = """\
 mc_setbmc 0x20
 mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr
@@ -141,10 +186,36 @@ class IpmiSim:
     password: str = attrs.field(repr=False)
     workdir: Path
     _proc: subprocess.Popen[bytes] = attrs.field(repr=False, eq=False)
+    #: Whether lan.conf names the LAN configuration program (``lan_ip`` given).
+    lan_program: bool = False
 
     @property
     def chassis_dir(self) -> Path:
         return self.workdir / "chassis"
+
+    @property
+    def lan_dir(self) -> Path:
+        """Where the LAN configuration program reads its answers from."""
+        return self.workdir / "lan"
+
+    def set_lan(
+        self,
+        ip: str = "192.0.2.10",
+        *,
+        netmask: str = "255.255.255.0",
+        gateway: str | None = "192.0.2.1",
+        mac: str = "52:54:00:12:34:56",
+        ip_source: str = "static",
+    ) -> None:
+        """Change what the BMC reports as its LAN settings from the next Get on.
+
+        Raises:
+            RuntimeError: the BMC was started with ``lan_ip=None``.
+            ValueError: a value ipmi_sim could not report.
+        """
+        if not self.lan_program:
+            raise RuntimeError("started with lan_ip=None: ipmi_sim has no LAN program")
+        _write_lan(self.lan_dir, ip, netmask, gateway, mac, ip_source)
 
     @property
     def power_on(self) -> bool:
@@ -189,6 +260,21 @@ class IpmiSim:
             cmd, env=env, capture_output=True, text=True, timeout=timeout, check=check
         )
 
+    def lan_print(self, channel: int = 1) -> dict[str, str]:
+        """``ipmitool -I lanplus -C 3 lan print <channel>`` as {field: value}.
+
+        Fields are ipmitool's own, e.g. "IP Address", "Subnet Mask", "MAC
+        Address", "Default Gateway IP", "IP Address Source"; continuation
+        lines (no field name) are skipped.
+        """
+        out = self.ipmitool("lan", "print", str(channel)).stdout
+        fields: dict[str, str] = {}
+        for line in out.splitlines():
+            key, sep, value = line.partition(":")
+            if sep and key.strip() and key.strip() not in fields:
+                fields[key.strip()] = value.strip()
+        return fields
+
     @property
     def running(self) -> bool:
         return self._proc.poll() is None
@@ -215,8 +301,56 @@ def _conf_string(what: str, value: str) -> str:
     return f'"{value}"'
 
 
-def _lan_conf(host: str, port: int, username: str, password: str, chassis_prog: str) -> str:
+_MAC = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
+
+
+def _ipv4(what: str, value: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except ValueError as exc:
+        raise ValueError(f"{what} must be an IPv4 address, got {value!r}") from exc
+
+
+def _write_lan(
+    landir: Path, ip: str, netmask: str, gateway: str | None, mac: str, ip_source: str
+) -> None:
+    """Write the answers of the LAN configuration program (validated first)."""
+    if ip_source not in LAN_IP_SOURCES:
+        raise ValueError(f"lan_ip_source must be one of {LAN_IP_SOURCES}, got {ip_source!r}")
+    if not _MAC.fullmatch(mac):
+        raise ValueError(f"lan_mac must look like 52:54:00:12:34:56, got {mac!r}")
+    values = {
+        "ip_addr_src": ip_source,
+        "ip_addr": _ipv4("lan_ip", ip),
+        # Any IPv4 value, even a non-contiguous mask: tests may want a bad one.
+        "subnet_mask": _ipv4("lan_netmask", netmask),
+        "mac_addr": mac.lower(),
+        "default_gw_ip_addr": "0.0.0.0" if gateway is None else _ipv4("lan_gateway", gateway),
+        "default_gw_mac_addr": "00:00:00:00:00:00",
+        "backup_gw_ip_addr": "0.0.0.0",
+        "backup_gw_mac_addr": "00:00:00:00:00:00",
+    }
+    landir.mkdir(parents=True, exist_ok=True)
+    for parm, value in values.items():
+        tmp = landir / f".{parm}.tmp"
+        tmp.write_text(f"{value}\n")
+        tmp.replace(landir / parm)  # atomic: a concurrent Get never reads half a file
+
+
+def _lan_conf(
+    host: str,
+    port: int,
+    username: str,
+    password: str,
+    chassis_prog: str,
+    lan_prog: str | None,
+) -> str:
     auths = "md5 straight"
+    lan_line = (
+        ""
+        if lan_prog is None
+        else f"    lan_config_program {_conf_string('LAN program', lan_prog)}\n"
+    )
     return f"""\
 name "hostlib-sim"
 set_working_mc 0x20
@@ -228,7 +362,7 @@ set_working_mc 0x20
     allowed_auths_operator {auths}
     allowed_auths_admin {auths}
     guid a123456789abcdefa123456789abcdef
-  endlan
+{lan_line}  endlan
   chassis_control {_conf_string("chassis program", chassis_prog)}
   user 2 true {_conf_string("username", username)} {_conf_string("password", password)} \
 admin 10 {auths}
@@ -270,6 +404,11 @@ def run_ipmi_sim(
     port: int | None = None,
     host: str = HOST,
     startup_timeout: float = 10.0,
+    lan_ip: str | None = "192.0.2.10",
+    lan_netmask: str = "255.255.255.0",
+    lan_gateway: str | None = "192.0.2.1",
+    lan_mac: str = "52:54:00:12:34:56",
+    lan_ip_source: str = "static",
 ) -> Iterator[IpmiSim]:
     """Run ipmi_sim on 127.0.0.1 and a free UDP port until the block ends.
 
@@ -279,8 +418,21 @@ def run_ipmi_sim(
     the chassis state files in ``workdir`` are then kept. ``host`` may be
     ``"::1"`` for IPv6 loopback.
 
+    The ``lan_*`` values are what the BMC reports as its own LAN settings on
+    channel 1 (Get LAN Configuration Parameters, ``ipmitool lan print 1``);
+    the defaults are the conformance suite's ``PEER_LAN``: 192.0.2.10/24,
+    gateway 192.0.2.1, MAC 52:54:00:12:34:56, address source static. They
+    are only reported, never used: the BMC listens on ``host`` alone.
+    ``lan_gateway=None`` reports gateway 0.0.0.0 (none); ``lan_netmask``
+    takes any IPv4 value, so a non-contiguous mask can be reported;
+    ``lan_ip_source`` is one of ``LAN_IP_SOURCES``. ``lan_ip=None`` leaves
+    the LAN program out of lan.conf: ipmi_sim then reports 0.0.0.0 for
+    address, mask and gateway and 00:00:00:00:00:00 for the MAC.
+    ``IpmiSim.set_lan`` changes the values while the BMC runs.
+
     Raises:
         RuntimeError: ipmi_sim did not come up (its log is in the message).
+        ValueError: a ``lan_*`` value ipmi_sim could not report.
     """
     workdir = Path(workdir).resolve()
     chassis = workdir / "chassis"
@@ -295,13 +447,21 @@ def run_ipmi_sim(
     script.chmod(0o755)
     (workdir / "cmds").write_text(_EMULATOR_COMMANDS)
     prog = f"{shlex.quote(str(script))} {shlex.quote(str(chassis))}"
+    lan_prog: str | None = None
+    if lan_ip is not None:
+        landir = workdir / "lan"
+        _write_lan(landir, lan_ip, lan_netmask, lan_gateway, lan_mac, lan_ip_source)
+        lan_script = workdir / "lan_config.sh"
+        lan_script.write_text(_LAN_CONFIG_SCRIPT)
+        lan_script.chmod(0o755)
+        lan_prog = f"{shlex.quote(str(lan_script))} {shlex.quote(str(landir))}"
     log_path = workdir / "ipmi_sim.log"
 
     last_error = "not started"
     fixed_port = port
     for _attempt in range(5 if fixed_port is None else 1):
         port = _free_udp_port(host) if fixed_port is None else fixed_port
-        (workdir / "lan.conf").write_text(_lan_conf(host, port, username, password, prog))
+        (workdir / "lan.conf").write_text(_lan_conf(host, port, username, password, prog, lan_prog))
         with log_path.open("wb") as log:
             proc = subprocess.Popen(
                 ["ipmi_sim", "-n", "-c", "lan.conf", "-f", "cmds", "-s", str(state)],
@@ -312,7 +472,7 @@ def run_ipmi_sim(
                 start_new_session=True,
             )
         try:
-            sim = IpmiSim(host, port, username, password, workdir, proc)
+            sim = IpmiSim(host, port, username, password, workdir, proc, lan_ip is not None)
             if _pinged(host, port, time.monotonic() + startup_timeout, proc):
                 probe = sim.ipmitool("power", "status", check=False)
                 if probe.returncode == 0 and "Chassis Power is" in probe.stdout:

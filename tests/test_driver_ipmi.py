@@ -17,6 +17,7 @@ import time
 import weakref
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,7 +43,7 @@ from hostlib.testing.conformance import (
     MakeDriver,
     PowerDriverConformance,
 )
-from tests.openipmi import IpmiSim, ipmi_sim
+from tests.openipmi import IpmiSim, ipmi_sim, run_ipmi_sim
 
 __all__ = ["ipmi_sim"]  # the fixture, imported for pytest
 
@@ -110,12 +111,10 @@ class TestSimulatedBmc(FaultConformance):
 class TestIpmiSim(PowerDriverConformance):
     """ipmi_sim stores the boot selector but drops the valid/persistent bits.
 
-    It answers every LAN parameter with zeros (address 0.0.0.0): no LAN
-    settings to report.
+    Its LAN settings come from the launcher's LAN program: PEER_LAN by default.
     """
 
     timeout = 2.0
-    lan_settings_supported = False
 
     @pytest.fixture
     def make_driver(self, ipmi_sim: IpmiSim) -> MakeDriver:
@@ -763,16 +762,44 @@ def test_bad_lan_channel_sends_nothing(bmc: SimulatedBMC, channel: Any) -> None:
     assert bmc.stats.packets_received == 0
 
 
-def test_ipmi_sim_reports_no_lan_address(ipmi_sim: IpmiSim) -> None:
-    out = ipmi_sim.ipmitool("lan", "print", "1").stdout
-    assert re.search(r"^IP Address\s+: 0\.0\.0\.0$", out, re.MULTILINE)
-    drv = IpmiPowerDriver(
-        host=ipmi_sim.host,
-        port=ipmi_sim.port,
-        username=ipmi_sim.username,
-        password=ipmi_sim.password,
-        timeout=5.0,
+def _sim_lan_print(sim: IpmiSim) -> NetworkInterface:
+    """What ``ipmitool -I lanplus -C 3 lan print 1`` says ipmi_sim reports."""
+    fields = sim.lan_print()
+    gateway = fields["Default Gateway IP"]
+    return NetworkInterface(
+        address=f"{fields['IP Address']}/{fields['Subnet Mask']}",
+        gateway=None if gateway == "0.0.0.0" else gateway,
+        mac=fields["MAC Address"],
     )
-    with pytest.raises(UnsupportedOperation, match=r"0\.0\.0\.0"):
-        drv.lan_settings()
+
+
+def _sim_driver(sim: IpmiSim) -> IpmiPowerDriver:
+    return IpmiPowerDriver(
+        host=sim.host, port=sim.port, username=sim.username, password=sim.password, timeout=5.0
+    )
+
+
+def test_ipmi_sim_lan_settings_agree_with_ipmitool(ipmi_sim: IpmiSim) -> None:
+    assert ipmi_sim.lan_print()["IP Address Source"] == "Static Address"
+    assert _sim_lan_print(ipmi_sim) == PEER_LAN
+    drv = _sim_driver(ipmi_sim)
+    assert drv.lan_settings() == PEER_LAN
+    # Changed while running: the LAN program reads its files on every Get.
+    ipmi_sim.set_lan("198.51.100.7", netmask="255.255.240.0", gateway=None, mac="02:AA:bb:cc:dd:0e")
+    expected = NetworkInterface("198.51.100.7/20", gateway=None, mac="02:aa:bb:cc:dd:0e")
+    assert _sim_lan_print(ipmi_sim) == expected
+    assert drv.lan_settings() == expected
     drv.close()
+
+
+def test_ipmi_sim_without_lan_address_is_unsupported(tmp_path: Path) -> None:
+    with run_ipmi_sim(tmp_path / "sim", lan_ip=None) as sim:
+        out = sim.ipmitool("lan", "print", "1").stdout
+        assert re.search(r"^IP Address\s+: 0\.0\.0\.0$", out, re.MULTILINE)
+        drv = _sim_driver(sim)
+        try:
+            with pytest.raises(UnsupportedOperation, match=r"0\.0\.0\.0"):
+                drv.lan_settings()
+            assert drv.status() is PowerState.OFF
+        finally:
+            drv.close()

@@ -110,8 +110,6 @@ def drv(
 class _IpmiSimConformance(PowerDriverConformance):
     interface: Interface = "lanplus"
     sim: IpmiSim
-    # ipmi_sim answers every LAN parameter with zeros (address 0.0.0.0).
-    lan_settings_supported = False
 
     @pytest.fixture(autouse=True)
     def _keep_sim(self, ipmi_sim: IpmiSim) -> None:
@@ -769,9 +767,38 @@ def test_bad_lan_channel_sends_nothing(bmc: SimulatedBMC, channel: Any) -> None:
     assert bmc.stats.packets_received == 0
 
 
-def test_ipmi_sim_reports_no_lan_address(drv: PyIpmiPowerDriver, ipmi_sim: IpmiSim) -> None:
-    out = ipmi_sim.ipmitool("lan", "print", "1").stdout
-    assert re.search(r"^IP Address\s+: 0\.0\.0\.0$", out, re.MULTILINE)
-    with pytest.raises(UnsupportedOperation, match=r"0\.0\.0\.0"):
-        drv.lan_settings()
-    assert drv.status() is PowerState.OFF
+def _sim_lan_print(sim: IpmiSim) -> NetworkInterface:
+    """What ``ipmitool -I lanplus -C 3 lan print 1`` says ipmi_sim reports."""
+    fields = sim.lan_print()
+    gateway = fields["Default Gateway IP"]
+    return NetworkInterface(
+        address=f"{fields['IP Address']}/{fields['Subnet Mask']}",
+        gateway=None if gateway == "0.0.0.0" else gateway,
+        mac=fields["MAC Address"],
+    )
+
+
+def test_ipmi_sim_lan_settings_agree_with_ipmitool(
+    drv: PyIpmiPowerDriver, ipmi_sim: IpmiSim
+) -> None:
+    assert ipmi_sim.lan_print()["IP Address Source"] == "Static Address"
+    assert _sim_lan_print(ipmi_sim) == PEER_LAN
+    assert drv.lan_settings() == PEER_LAN
+    # Changed while running: the LAN program reads its files on every Get.
+    ipmi_sim.set_lan("198.51.100.7", netmask="255.255.240.0", gateway=None, mac="02:AA:bb:cc:dd:0e")
+    expected = NetworkInterface("198.51.100.7/20", gateway=None, mac="02:aa:bb:cc:dd:0e")
+    assert _sim_lan_print(ipmi_sim) == expected
+    assert drv.lan_settings() == expected
+
+
+def test_ipmi_sim_without_lan_address_is_unsupported(tmp_path: Path, interface: Interface) -> None:
+    with run_ipmi_sim(tmp_path / "sim", lan_ip=None) as sim:
+        out = sim.ipmitool("lan", "print", "1").stdout
+        assert re.search(r"^IP Address\s+: 0\.0\.0\.0$", out, re.MULTILINE)
+        d = _driver_for(sim, interface=interface)
+        try:
+            with pytest.raises(UnsupportedOperation, match=r"0\.0\.0\.0"):
+                d.lan_settings()
+            assert d.status() is PowerState.OFF
+        finally:
+            d.close()

@@ -14,9 +14,11 @@ import functools
 import re
 import struct
 import time
+from typing import Any
 
 import dns.exception
 import dns.name
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.TSIG
@@ -233,27 +235,48 @@ def read_name(wire: bytes, pos: int, cache: dict[int, str] | None = None) -> tup
     """The (possibly compressed) name at ``pos``, as absolute lower-case text; the end offset.
 
     ``cache`` maps offsets of this message already decoded to their text, so
-    a compression pointer to a name read before costs one lookup.
+    a compression pointer to a name read before costs one lookup. Pointers
+    must point backwards (RFC 1035 4.1.4: to a prior occurrence).
     """
+    if cache is not None:
+        # Fast path, how servers compress sibling names: one label, then a
+        # pointer to a name already decoded.
+        try:
+            length = wire[pos]
+            after = pos + 1 + length
+            if 0 < length < 64 and wire[after] >= 0xC0:
+                target = (wire[after] & 0x3F) << 8 | wire[after + 1]
+                tail = cache.get(target) if target < pos else None
+                if tail is not None:
+                    label = wire[pos + 1 : after]
+                    if label.isalnum() or _PLAIN_LABEL.match(label):
+                        text = label.decode("ascii").lower() + "." + (tail if tail != "." else "")
+                        cache[pos] = text
+                        return text, after + 2
+        except IndexError:
+            pass  # the general path says what is wrong
+    size = len(wire)
     labels: list[bytes] = []
     starts: list[int] = []
     end = -1
-    jumps = 0
+    lowest = pos  # every pointer must point below the lowest offset read so far
     suffix = ""  # text of the rest once found in the cache ("" : the root)
     while True:
-        if jumps and cache is not None and pos in cache:
+        if end >= 0 and cache is not None and pos in cache:
             suffix = cache[pos]
             break
-        if pos >= len(wire):
+        if pos >= size:
             raise WireError("name runs past the message")
         length = wire[pos]
         if length >= 0xC0:
+            if pos + 1 >= size:
+                raise WireError("name runs past the message")
             if end < 0:
                 end = pos + 2
-            pos = ((length & 0x3F) << 8) | (_u16(wire, pos) & 0xFF)
-            jumps += 1
-            if jumps > 127:
-                raise WireError("compression pointer loop")
+            target = (length & 0x3F) << 8 | wire[pos + 1]
+            if target >= lowest:
+                raise WireError("compression pointer does not point backwards")
+            pos = lowest = target
             continue
         if length > 63:
             raise WireError("unknown label type")
@@ -263,16 +286,265 @@ def read_name(wire: bytes, pos: int, cache: dict[int, str] | None = None) -> tup
         starts.append(pos)
         labels.append(wire[pos + 1 : pos + 1 + length])
         pos += 1 + length
+    if pos > size:
+        raise WireError("name runs past the message")
     if end < 0:
         end = pos
     if suffix == ".":
         suffix = ""
-    if not all(_PLAIN_LABEL.match(label) for label in labels):
-        head = dns.name.Name(labels).to_text().lower() + "." if labels else ""
-        return (head + suffix) or ".", end
+    if sum(len(label) + 1 for label in labels) + len(suffix) > 255:
+        raise WireError("name longer than 255 octets")
+    for label in labels:
+        if not (label.isalnum() or _PLAIN_LABEL.match(label)):
+            head = dns.name.Name(labels).to_text().lower() + "." if labels else ""
+            return (head + suffix) or ".", end
     text = suffix
     for start_at, label in zip(reversed(starts), reversed(labels), strict=True):
         text = label.decode("ascii").lower() + "." + text
         if cache is not None:
             cache[start_at] = text
     return text or ".", end
+
+
+# ------------------------------------------------------------------ zone transfer
+
+_NS = 2
+_DNAME = 39
+_AXFR = 252
+#: RFC 8945 5.3.1: a client must accept up to 99 unsigned messages in a row.
+_MAX_UNSIGNED_RUN = 99
+
+
+class UnsignedAnswer(WireError):
+    """A transfer message that had to carry a TSIG record and did not."""
+
+
+class TransferRefused(Exception):
+    """The server would not transfer the zone (REFUSED, NOTAUTH, NOTIMP...)."""
+
+    def __init__(self, rcode: int) -> None:
+        super().__init__(rcode)
+        self.rcode = rcode
+
+
+class Transfer:
+    """An AXFR answer stream, parsed one message at a time (:meth:`feed`).
+
+    Keeps only what reverse DNS needs: the PTR and CNAME records (owner ->
+    ``[(type, target)]``, names as absolute lower-case text), the owners of
+    delegations and DNAMEs below the apex (``cuts``: the transfer does not
+    answer for names under them) and the SOA serial. With a key, every
+    message's TSIG is verified (RFC 8945 5.3.1: the first and last message
+    signed, at most 99 unsigned in a row, each MAC chained to the previous
+    one); a bad MAC raises ``dns.tsig.BadSignature``, a server-side TSIG
+    error ``dns.tsig.PeerError``, a missing TSIG :class:`UnsignedAnswer`.
+    """
+
+    def __init__(
+        self,
+        zone: str,
+        qid: int,
+        key: dns.tsig.Key | None = None,
+        request_mac: bytes = b"",
+        wanted: set[str] | frozenset[str] | None = None,
+    ) -> None:
+        self.zone = zone
+        self.qid = qid
+        self.key = key
+        self.request_mac = request_mac
+        self.wanted = wanted
+        self.records: dict[str, list[tuple[int, str]]] = {}
+        self.cuts: set[str] = set()
+        self.serial: int | None = None
+        self.done = False
+        #: records parsed (every type), and messages received
+        self.count = 0
+        self.messages = 0
+        self._suffix = "." + zone if zone != "." else ""
+        self._ctx: Any = None
+        self._unsigned = 0
+
+    def feed(self, wire: bytes) -> bool:
+        """Parse the next message of the stream; True once the closing SOA was seen.
+
+        Raises:
+            TransferRefused: the first message is an error answer.
+            WireError: a malformed message or a broken transfer.
+            dns.tsig.BadSignature, dns.tsig.PeerError...: TSIG failed.
+        """
+        if self.done:
+            raise WireError("message after the end of the zone transfer")
+        if len(wire) < 12:
+            raise WireError("message shorter than a DNS header")
+        qid, flags, qdcount, ancount, nscount, arcount = struct.unpack("!HHHHHH", wire[:12])
+        if qid != self.qid or not flags & 0x8000:
+            raise WireError("a message of the transfer answers another query")
+        first = self.messages == 0
+        self.messages += 1
+        names: dict[int, str] = {}
+        pos = 12
+        for _ in range(qdcount):
+            pos = _skip_name(wire, pos) + 4
+        answers_at = pos
+        for _ in range(ancount + nscount):
+            pos = _skip_name(wire, pos)
+            pos += 10 + _u16(wire, pos + 8)
+        tsig_at = -1
+        for index in range(arcount):
+            start = pos
+            pos = _skip_name(wire, pos)
+            rtype = _u16(wire, pos)
+            pos += 10 + _u16(wire, pos + 8)
+            if rtype == _TSIG:
+                if index != arcount - 1:
+                    raise WireError("TSIG record is not the last one of the message")
+                tsig_at = start
+        if pos > len(wire):
+            raise WireError("record data runs past the message")
+        if pos != len(wire):
+            raise WireError("trailing bytes after the last record")
+        self._verify(wire, tsig_at, first)
+        rcode = flags & 0x000F
+        if rcode != 0:
+            if first:
+                raise TransferRefused(rcode)
+            raise WireError(f"transfer broke off with rcode {rcode}")
+        self._records(wire, answers_at, ancount, names)
+        if self.done and self.key is not None and tsig_at < 0:
+            raise UnsignedAnswer("the last message of the transfer is not signed")
+        return self.done
+
+    def _verify(self, wire: bytes, tsig_at: int, first: bool) -> None:
+        key = self.key
+        if key is None:
+            return
+        if tsig_at < 0:
+            self._unsigned += 1
+            if first or self._unsigned > _MAX_UNSIGNED_RUN:
+                raise UnsignedAnswer(
+                    "a message of the transfer carries no TSIG record where one is required"
+                )
+            # RFC 8945 5.3.1: an unsigned message enters the next MAC whole.
+            self._ctx.update(wire)
+            return
+        self._unsigned = 0
+        owner, rdata = _tsig_record(wire, tsig_at)
+        self._ctx = dns.tsig.validate(  # type: ignore[no-untyped-call]
+            wire,
+            key,
+            owner,
+            rdata,
+            int(time.time()),
+            self.request_mac,
+            tsig_at,
+            self._ctx,
+            True,
+        )
+
+    def _records(self, wire: bytes, pos: int, count: int, names: dict[int, str]) -> None:
+        suffix = self._suffix
+        zone = self.zone
+        records = self.records
+        wanted = self.wanted
+        size = len(wire)
+        for _ in range(count):
+            if self.done:
+                raise WireError("records after the closing SOA of the transfer")
+            owner_at = pos
+            # Owners are decoded only for the types kept; others are skipped.
+            end = _skip_name(wire, pos)
+            if end + 10 > size:
+                raise WireError("record header runs past the message")
+            rtype = wire[end] << 8 | wire[end + 1]
+            rdlength = wire[end + 8] << 8 | wire[end + 9]
+            rdata_at = end + 10
+            pos = rdata_at + rdlength
+            if pos > size:
+                raise WireError("record data runs past the message")
+            self.count += 1
+            if self.serial is None and rtype != _SOA:
+                raise WireError("the transfer does not start with the zone's SOA")
+            if rtype in (_PTR, _CNAME):
+                owner = read_name(wire, owner_at, names)[0]
+                if wanted is not None and owner not in wanted:
+                    continue
+                target, target_end = read_name(wire, rdata_at, names)
+                if target_end != pos:
+                    raise WireError("PTR/CNAME data is not exactly one name")
+                if not owner.endswith(suffix) and owner != zone:
+                    raise WireError(f"record {owner} is outside zone {zone}")
+                records.setdefault(owner, []).append((rtype, target))
+            elif rtype == _SOA:
+                owner = read_name(wire, owner_at, names)[0]
+                if owner != zone:
+                    raise WireError(f"SOA of {owner} in the transfer of {zone}")
+                _mname, at = read_name(wire, rdata_at, names)
+                _rname, at = read_name(wire, at, names)
+                if at + 20 != pos:
+                    raise WireError("SOA record data has the wrong length")
+                serial = int.from_bytes(wire[at : at + 4], "big")
+                if self.serial is None:
+                    if self.count != 1:
+                        raise WireError("the transfer does not start with the zone's SOA")
+                    self.serial = serial
+                elif serial != self.serial:
+                    raise WireError("the zone changed during the transfer (SOA serials differ)")
+                else:
+                    self.done = True
+            elif rtype in (_NS, _DNAME):
+                owner = read_name(wire, owner_at, names)[0]
+                if owner != zone:
+                    self.cuts.add(owner)
+
+    def lookups(
+        self, names: set[str] | list[str]
+    ) -> tuple[dict[str, list[tuple[int, str]]], list[str]]:
+        """The records of each name the transfer answers for, and the names it does not.
+
+        A name at or below a cut (delegation or DNAME) is not answered: its
+        records live elsewhere.
+        """
+        answered: dict[str, list[tuple[int, str]]] = {}
+        outside: list[str] = []
+        cuts = tuple("." + cut for cut in self.cuts)
+        for name in names:
+            if (name in self.cuts) or (cuts and name.endswith(cuts)):
+                outside.append(name)
+            else:
+                answered[name] = self.records.get(name, [])
+        return answered, outside
+
+
+def axfr_query(qid: int, zone: bytes) -> bytes:
+    """An AXFR query for ``zone`` (uncompressed wire)."""
+    return query_wire(qid, zone, _AXFR)
+
+
+def _skip_name(wire: bytes, pos: int) -> int:
+    """The offset just past the (possibly compressed) name at ``pos``."""
+    size = len(wire)
+    while True:
+        if pos >= size:
+            raise WireError("name runs past the message")
+        length = wire[pos]
+        if length == 0:
+            return pos + 1
+        if length >= 0xC0:
+            return pos + 2
+        if length > 63:
+            raise WireError("unknown label type")
+        pos += 1 + length
+
+
+def _tsig_record(wire: bytes, at: int) -> tuple[dns.name.Name, dns.rdtypes.ANY.TSIG.TSIG]:
+    """The owner (key name) and rdata of the TSIG record at offset ``at``."""
+    try:
+        owner, used = dns.name.from_wire(wire, at)
+        rdlength = _u16(wire, at + used + 8)
+        rdata = dns.rdata.from_wire(
+            dns.rdataclass.ANY, dns.rdatatype.TSIG, wire, at + used + 10, rdlength
+        )
+    except dns.exception.DNSException as exc:
+        raise WireError(f"malformed TSIG record ({type(exc).__name__})") from exc
+    assert isinstance(rdata, dns.rdtypes.ANY.TSIG.TSIG)
+    return owner, rdata

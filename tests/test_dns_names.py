@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from hostlib.dns.names import (
     ClasslessMap,
+    _normalize_hostname_full,
     ip_from_reverse,
     normalize_hostname,
     normalize_zone,
@@ -154,6 +155,48 @@ def test_valid_hostnames_are_accepted_and_agree_with_dnspython(labels: list[str]
         return
     result = normalize_hostname(text.upper())
     assert result == dns.name.from_text(text).to_text().lower()
+
+
+def _outcome(function: object, text: str) -> str:
+    try:
+        return function(text)  # type: ignore[operator,no-any-return]
+    except ValidationError:
+        return "rejected"
+
+
+hostname_like = st.one_of(
+    invalid_hostnames(),
+    st.lists(good_label, min_size=1, max_size=5).map(".".join),
+    st.text(alphabet="aZ09-._ \u00e9\u212a\u0130x", max_size=80),
+    st.from_regex(r"[a-z0-9-]{1,70}(\.[a-z0-9-]{1,70}){0,4}\.?", fullmatch=True),
+    st.integers(1, 70).map(lambda n: ".".join(["a" * 60] * n)),
+)
+
+
+@HYPOTHESIS
+@given(hostname_like)
+def test_hostname_fast_path_agrees_with_the_full_rules(text: str) -> None:
+    # The plain-ASCII shortcut may never accept or produce anything the full
+    # IDNA/LDH path would not.
+    assert _outcome(normalize_hostname, text) == _outcome(_normalize_hostname_full, text)
+
+
+def test_hostname_fast_path_edges() -> None:
+    for text in ("a.b", "A.B.", "x" * 63 + ".com", "a-b.c-d.e1", "1.2.3.com"):
+        assert normalize_hostname(text) == _normalize_hostname_full(text)
+    for text in (
+        "x" * 64 + ".com",
+        "a.1",
+        "-a.com",
+        "a-.com",
+        "a..b",
+        "xn--zz.com",
+        "a.b..",
+        " a.b",
+    ):
+        assert _outcome(normalize_hostname, text) == _outcome(_normalize_hostname_full, text)
+    long_name = ".".join(["a" * 63] * 4)  # 255 characters: over the limit
+    assert _outcome(normalize_hostname, long_name) == "rejected"
 
 
 def test_normalize_zone() -> None:

@@ -27,6 +27,7 @@ import dns.tsig
 from hostlib.errors import ValidationError
 
 __all__ = [
+    "PLAIN_NAME",
     "POINTER_LIMIT",
     "Answer",
     "Prepared",
@@ -52,6 +53,8 @@ POINTER_LIMIT = 0x3FFF
 # Plain lower-case names (LDH plus "_" and "/" as RFC 2317 child labels use):
 # encoded directly; anything else (escapes, odd bytes) goes through dnspython.
 _PLAIN = re.compile(r"(?:[a-z0-9_/-]{1,63}\.)+\Z")
+#: An absolute lower-case name of plain labels (up to 63 characters each).
+PLAIN_NAME = _PLAIN
 _LENGTHS = [bytes((n,)) for n in range(64)]
 
 
@@ -63,12 +66,7 @@ def name_wire(text: str, what: str) -> bytes:
         ValidationError: not a valid absolute DNS name.
     """
     if len(text) <= 254 and _PLAIN.match(text):
-        return (
-            b"".join(
-                _LENGTHS[len(label)] + label for label in text.encode("ascii")[:-1].split(b".")
-            )
-            + b"\0"
-        )
+        return _plain_wire(text)
     try:
         name = dns.name.from_text(text)
     except dns.exception.DNSException as exc:
@@ -76,6 +74,21 @@ def name_wire(text: str, what: str) -> bytes:
             f"{what} {text!r} is not a valid DNS name ({type(exc).__name__})"
         ) from exc
     return name.canonicalize().to_wire() or b""
+
+
+def _plain_wire(text: str) -> bytes:
+    """Wire form of a name ``_PLAIN`` matched: its first label, then its parent's (cached)."""
+    if text.count(".") < 8:
+        return b"".join(
+            [_LENGTHS[len(label)] + label for label in text.encode("ascii").split(b".")]
+        )
+    head, _, rest = text.partition(".")
+    label = _LENGTHS[len(head)] + head.encode("ascii")
+    return label + (_parent_wire(rest) if rest else b"\0")
+
+
+# Sibling names share parents: 16 IPv6 reverse names per parent name.
+_parent_wire = functools.lru_cache(maxsize=8192)(_plain_wire)
 
 
 def tsig_size(keyname: bytes, algorithm: bytes) -> int:

@@ -40,6 +40,10 @@ _LDH = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # A zone label may carry what RFC 2317 examples use ("0-63", "0/26", "_x").
 _ZONE_LABEL = re.compile(r"^[a-z0-9_/-]{1,63}$")
 _MAX_NAME = 253  # characters without the trailing dot (255 octets on the wire)
+# Two or more LDH labels, optional trailing dot, nothing else (no spaces).
+_FAST_HOSTNAME = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.?\Z"
+)
 
 
 def parse_ip(value: object) -> IPAddress:
@@ -51,8 +55,13 @@ def parse_ip(value: object) -> IPAddress:
     if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
         return value
     if isinstance(value, str):
+        text = value.strip()
         try:
-            return ipaddress.ip_address(value.strip())
+            # The family by its separator: ip_address() tries IPv4 first and
+            # pays for an exception on every IPv6 address.
+            if ":" in text:
+                return ipaddress.IPv6Address(text)
+            return ipaddress.IPv4Address(text)
         except ValueError:
             pass
     raise ValidationError(
@@ -68,9 +77,9 @@ def reverse_name(ip: IPAddress | str) -> str:
     """
     address = parse_ip(ip)
     if isinstance(address, ipaddress.IPv4Address):
-        return ".".join(reversed(str(address).split("."))) + "." + _V4_SUFFIX
-    nibbles = address.exploded.replace(":", "")
-    return ".".join(reversed(nibbles)) + "." + _V6_SUFFIX
+        return ".".join(map(str, reversed(address.packed))) + "." + _V4_SUFFIX
+    # From the integer: ``exploded`` formats and re-parses hextets (slow in bulk).
+    return ".".join(f"{int(address):032x}"[::-1]) + "." + _V6_SUFFIX
 
 
 def ip_from_reverse(name: str) -> IPAddress:
@@ -140,6 +149,19 @@ def normalize_hostname(text: str) -> str:
     """
     if not isinstance(text, str):
         raise ValidationError(f"hostname {text!r} must be a string")
+    # Fast path for the common case, a plain ASCII LDH name: the same rules
+    # as below in one match (no IDNA work); anything else takes the full path.
+    if text.isascii():
+        lowered = text.lower()
+        if _FAST_HOSTNAME.match(lowered) and "xn--" not in lowered:
+            body = lowered[:-1] if lowered.endswith(".") else lowered
+            if len(body) <= _MAX_NAME and not body.rsplit(".", 1)[1].isdigit():
+                return body + "."
+    return _normalize_hostname_full(text)
+
+
+def _normalize_hostname_full(text: str) -> str:
+    """``normalize_hostname`` without its fast path (IDNA, and every error message)."""
     stripped = text.strip()
     if not stripped or stripped == ".":
         raise ValidationError("hostname is empty: give a name like host.example.com")

@@ -113,6 +113,8 @@ def _text(name: dns.name.Name) -> str:
 
 def _norm(text: str, what: str) -> str:
     """``text`` as absolute lower-case text, validated (fast for plain names)."""
+    if isinstance(text, str) and len(text) <= 254 and _wire.PLAIN_NAME.match(text):
+        return text  # already absolute, lower-case and valid (the common case)
     if not isinstance(text, str) or not text.strip():
         raise ValidationError(f"{what} must be a non-empty DNS name, got {text!r}")
     absolute = _abs(text)
@@ -439,7 +441,8 @@ class RFC2136Backend:
             ValidationError: not a DNS name, or in none of the configured zones.
             DNSError: the server serves no zone containing it, or failed.
         """
-        return self._zones_for([name])[name]
+        known = self._zone_of.get(name) if self.zones is None else None
+        return known if known is not None else self._zones_for([name])[name]
 
     def _zones_for(self, names: Iterable[str]) -> dict[str, str]:
         """``zone_for`` of many names: one pipelined SOA query per unknown parent."""
@@ -878,6 +881,8 @@ def _depth(name: str) -> int:
 
 
 def _abs(text: str) -> str:
+    if text[-1:] == "." and len(text) <= 254 and _wire.PLAIN_NAME.match(text):
+        return text
     text = text.strip().lower()
     return text if text.endswith(".") else text + "."
 

@@ -16,6 +16,7 @@ from hostlib.dns.names import (
     ip_from_reverse,
     normalize_hostname,
     normalize_zone,
+    parse_ip,
     reverse_name,
 )
 from hostlib.errors import ValidationError
@@ -155,6 +156,54 @@ def test_valid_hostnames_are_accepted_and_agree_with_dnspython(labels: list[str]
         return
     result = normalize_hostname(text.upper())
     assert result == dns.name.from_text(text).to_text().lower()
+
+
+def _parsed(text: str) -> object:
+    try:
+        return parse_ip(text)
+    except ValidationError:
+        return "rejected"
+
+
+def _by_ipaddress(text: str) -> object:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return "rejected"
+
+
+@HYPOTHESIS
+@given(
+    st.one_of(
+        st.text(alphabet="0123456789abcdefABCDEF:", max_size=45),
+        st.from_regex(r"([0-9a-f]{0,5}:){0,9}[0-9a-f]{0,5}", fullmatch=True),
+        ipv6.map(str),
+        ipv6.map(lambda a: a.exploded),
+    )
+)
+def test_ipv6_fast_parse_agrees_with_ipaddress(text: str) -> None:
+    assert _parsed(text) == _by_ipaddress(text)
+
+
+def test_ip_parse_edges() -> None:
+    for text in (
+        "::",
+        "::1",
+        "1::",
+        "1:2:3:4:5:6:7::",
+        "::ffff:192.0.2.1",
+        "fe80::1%eth0",
+        "1:2:3:4:5:6:7:8:9",
+        "1::2::3",
+        "12345::",
+        ":1",
+        "1:",
+        " 2001:db8::1 ",
+        "::192.0.2.01",
+        "192.0.2.1",
+        "192.0.2.01",
+    ):
+        assert _parsed(text) == _by_ipaddress(text), text
 
 
 def _outcome(function: object, text: str) -> str:

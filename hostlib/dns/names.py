@@ -14,8 +14,10 @@ parent, where BIND answers NOERROR and changes nothing; see FIELD_NOTES.md).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
+import socket
 from collections.abc import Iterator, Mapping
 
 import idna
@@ -60,6 +62,13 @@ def parse_ip(value: object) -> IPAddress:
             # The family by its separator: ip_address() tries IPv4 first and
             # pays for an exception on every IPv6 address.
             if ":" in text:
+                if "." not in text and "%" not in text:
+                    # The C parser, then the integer constructor: a third of
+                    # IPv6Address(text)'s cost. Same syntax for pure-hex forms
+                    # (tested); dotted-quad tails and scopes take the full path.
+                    with contextlib.suppress(OSError):
+                        raw = socket.inet_pton(socket.AF_INET6, text)
+                        return ipaddress.IPv6Address(int.from_bytes(raw, "big"))
                 return ipaddress.IPv6Address(text)
             return ipaddress.IPv4Address(text)
         except ValueError:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import collections
 import contextlib
 import ipaddress
 import logging
@@ -30,6 +31,7 @@ import secrets
 import socket
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import attrs
 import dns.exception
@@ -47,7 +49,13 @@ import dns.xfr
 from hostlib.dns import _rfc2136_wire as _wire
 from hostlib.dns.backend import Lookup
 from hostlib.dns.changes import PtrChange
-from hostlib.errors import ConflictError, DNSError, DNSUpdateRefused, ValidationError
+from hostlib.errors import (
+    ConflictError,
+    DNSError,
+    DNSUpdateRefused,
+    HostlibError,
+    ValidationError,
+)
 
 __all__ = ["RFC2136Backend", "TsigKey"]
 
@@ -79,6 +87,8 @@ _AXFR_FLOOR = 2_000
 #: Zones one read groups its names by before sending the rest to queries.
 _MAX_TRANSFER_ZONES = 16
 _MAX_TRANSFER_ROUNDS = 3
+#: Update messages sent before the first answer is read (pipelining).
+_UPDATE_WINDOW = 4
 _PIPELINE_WINDOW = 100
 # The first label of an address's reverse name: an IPv4 octet or an IPv6 nibble.
 _ADDRESS_LABEL = re.compile(
@@ -113,13 +123,27 @@ def _text(name: dns.name.Name) -> str:
 
 def _norm(text: str, what: str) -> str:
     """``text`` as absolute lower-case text, validated (fast for plain names)."""
-    if isinstance(text, str) and len(text) <= 254 and _wire.PLAIN_NAME.match(text):
-        return text  # already absolute, lower-case and valid (the common case)
+    known = _NORMAL.get(text) if isinstance(text, str) else None
+    if known is not None:
+        return known
     if not isinstance(text, str) or not text.strip():
         raise ValidationError(f"{what} must be a non-empty DNS name, got {text!r}")
-    absolute = _abs(text)
-    _wire.name_wire(absolute, what)
+    if len(text) <= 254 and _wire.PLAIN_NAME.match(text):
+        absolute = text  # already absolute, lower-case and valid (the common case)
+    else:
+        absolute = _abs(text)
+        _wire.name_wire(absolute, what)
+    if len(_NORMAL) >= _NORMAL_MAX:
+        _NORMAL.clear()
+    _NORMAL[text] = absolute
     return absolute
+
+
+# Names validated before, as given -> absolute lower-case: a bulk apply
+# passes each owner name through read, write and read-back.
+_NORMAL: dict[str, str] = {}
+_NORMAL_MAX = 65536
+_NO_RECORD = Lookup()
 
 
 # --------------------------------------------------------------------- TSIG key
@@ -667,7 +691,12 @@ class RFC2136Backend:
         learn = self.zones is None
         result = {}
         for name, records in answered.items():
-            result[name] = _lookup(name, [(name, rtype, target) for rtype, target in records])
+            if not records:
+                result[name] = _NO_RECORD
+            elif len(records) == 1 and records[0][0] == dns.rdatatype.PTR:
+                result[name] = Lookup(ptr=records[0][1])
+            else:
+                result[name] = _lookup(name, [(name, rtype, target) for rtype, target in records])
             if learn:
                 self._zone_of[name] = zone
         return result
@@ -757,13 +786,43 @@ class RFC2136Backend:
             )
         if not by_zone:
             return
+        messages = (
+            (zone, _wire.UpdateBuilder(zone_wires[zone], self.ttl), batch)
+            for zone, group in by_zone.items()
+            for batch in self._batches(zone_wires[zone], group)
+        )
         applied = 0
+        failure: tuple[dns.message.Message, str, list[_wire.Prepared], int] | None = None
+        applied_after = 0
+        inflight: collections.deque[_InFlight] = collections.deque()
         with self._errors("sending updates"), contextlib.closing(self._connect()) as sock:
-            for zone, group in by_zone.items():
-                builder = _wire.UpdateBuilder(zone_wires[zone], self.ttl)
-                for batch in self._batches(zone_wires[zone], group):
-                    self._send(sock, zone, builder, batch, applied)
-                    applied += len(batch)
+            # Pipelined: the next message is built and sent while named works
+            # on the previous one. Each message's prerequisites still hold for
+            # that message alone; after a failure nothing more is sent, and
+            # the answers to messages already sent are read and counted.
+            while True:
+                if failure is None and len(inflight) < _UPDATE_WINDOW:
+                    message = next(messages, None)
+                    if message is not None:
+                        zone, builder, batch = message
+                        inflight.append(self._post(sock, zone, builder, batch))
+                        continue
+                if not inflight:
+                    break
+                sent = inflight.popleft()
+                answer = self._answer(sock, sent)
+                if answer.rcode() == dns.rcode.NOERROR:
+                    log.debug(
+                        "updated %d record(s) in %s at %s", len(sent.batch), sent.zone, self._where
+                    )
+                    if failure is None:
+                        applied += len(sent.batch)
+                    else:
+                        applied_after += len(sent.batch)
+                elif failure is None:
+                    failure = (answer, sent.zone, sent.batch, applied)
+        if failure is not None:
+            raise self._update_error(*failure, applied_after)
 
     def _batches(
         self, zone: bytes, changes: list[_wire.Prepared]
@@ -801,14 +860,14 @@ class RFC2136Backend:
             ALGORITHMS[self.tsig.algorithm].to_wire() or b"",
         )
 
-    def _send(
+    def _post(
         self,
         sock: socket.socket,
         zone: str,
         builder: _wire.UpdateBuilder,
         batch: list[_wire.Prepared],
-        applied: int,
-    ) -> None:
+    ) -> _InFlight:
+        """Build, sign and send one update message (its answer is read later)."""
         qid = secrets.randbelow(65536)
         wire = builder.build(qid, batch)
         request_mac = b""
@@ -816,47 +875,63 @@ class RFC2136Backend:
             (key,) = self._keyring.values()
             wire, request_mac = _wire.sign(wire, qid, key)
         sock.sendall(len(wire).to_bytes(2, "big") + wire)
+        return _InFlight(qid, request_mac, zone, batch)
+
+    def _answer(self, sock: socket.socket, sent: _InFlight) -> dns.message.Message:
+        """The (TSIG-verified) answer to update message ``sent``."""
         # dnspython parses this one: it verifies the answer's TSIG.
         answer = dns.message.from_wire(
-            _receive(sock), keyring=self._keyring, request_mac=request_mac
+            _receive(sock), keyring=self._keyring, request_mac=sent.request_mac
         )
-        if answer.id != qid or answer.opcode() != dns.opcode.UPDATE:
+        if answer.id != sent.qid or answer.opcode() != dns.opcode.UPDATE:
             raise DNSError(f"{self._where} sent an answer to another message while updating")
+        return answer
+
+    def _update_error(
+        self,
+        answer: dns.message.Message,
+        zone: str,
+        batch: list[_wire.Prepared],
+        applied: int,
+        applied_after: int,
+    ) -> HostlibError:
+        """The error for a refused update message, saying what else was applied."""
         rcode = answer.rcode()
-        if rcode == dns.rcode.NOERROR:
-            log.debug("updated %d record(s) in %s at %s", len(batch), zone, self._where)
-            return
         before = (
             f"; {applied} change(s) sent before it in this write were applied" if applied else ""
         )
+        if applied_after:
+            before += (
+                f"; {applied_after} change(s) in messages already sent after it were applied too"
+            )
         key_name = self.tsig.name if self.tsig is not None else "(unsigned)"
         if rcode in _CONFLICT_RCODES:
             names = self._conflicting(batch)
             shown = ", ".join(names[:10]) + (
                 f" and {len(names) - 10} more" if len(names) > 10 else ""
             )
-            raise ConflictError(
+            return ConflictError(
                 f"zone {zone} {_CONFLICT_RCODES[rcode]}; changed since read: {shown}; "
                 f"none of this message's {len(batch)} change(s) was applied{before}. "
                 "Read again and re-plan."
             )
         if rcode == dns.rcode.REFUSED:
-            raise DNSUpdateRefused(
+            return DNSUpdateRefused(
                 f"{self._where} refused the update of zone {zone} (REFUSED) for key {key_name}: "
                 f"check that the key may update this zone (update-policy / allow-update){before}"
             )
         if rcode == dns.rcode.NOTAUTH:
-            raise DNSUpdateRefused(
+            return DNSUpdateRefused(
                 f"{self._where} is not authoritative for zone {zone}, or did not accept key "
                 f"{key_name} (NOTAUTH): check the zone name, the server (its primary) and the "
                 f"key{before}"
             )
         if rcode == dns.rcode.NOTZONE:
-            raise DNSError(
+            return DNSError(
                 f"{self._where}: a name is outside zone {zone} (NOTZONE): check the zone "
                 f"given for these names{before}"
             )
-        raise DNSError(
+        return DNSError(
             f"{self._where} answered {dns.rcode.to_text(rcode)} to the update of zone {zone}: "
             f"see the server's log (zone frozen, not loaded, or journal full?){before}"
         )
@@ -876,13 +951,23 @@ class RFC2136Backend:
         return changed or names
 
 
+class _InFlight(NamedTuple):
+    """An update message sent whose answer is still to be read."""
+
+    qid: int
+    request_mac: bytes
+    zone: str
+    batch: list[_wire.Prepared]
+
+
 def _depth(name: str) -> int:
     return name.count(".")
 
 
 def _abs(text: str) -> str:
-    if text[-1:] == "." and len(text) <= 254 and _wire.PLAIN_NAME.match(text):
-        return text
+    known = _NORMAL.get(text)
+    if known is not None:
+        return known
     text = text.strip().lower()
     return text if text.endswith(".") else text + "."
 

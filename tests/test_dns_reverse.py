@@ -399,6 +399,25 @@ def test_rfc2317_noerror_that_changed_nothing_is_caught_by_read_back(bind: Bind)
     assert dig(bind, "11." + PARENT, "CNAME") == ["11." + CHILD]
 
 
+def test_rfc2317_trap_caught_by_read_back_through_a_zone_transfer(bind: Bind) -> None:
+    """The same trap with more names than the backend's AXFR threshold."""
+    backend = RFC2136Backend(bind.host, bind.port, tsig=_tsig(bind), axfr_threshold=8)
+    mapping = {f"192.0.2.{n}": f"lost{n}.example.com" for n in range(20, 60)}
+    mapping.update({f"192.0.2.{n}": f"kept{n}.example.com" for n in range(150, 170)})
+    with pytest.raises(ReadBackError) as info:
+        ReverseDNS(PlainNameBackend(backend)).apply(mapping)
+    assert [str(c.ip) for c in info.value.changeset.failed] == list(mapping)[:40]
+    assert len(info.value.changeset.added) == 60
+    assert dig(bind, "160." + PARENT, "PTR") == ["kept160.example.com."]
+    # Written properly (with the map), the same changes read back complete.
+    rdns = ReverseDNS(backend, classless={bind.classless_network: CHILD})
+    result = rdns.apply(mapping)
+    assert result.failed == ()
+    assert len(result.added) == 40
+    assert len(result.unchanged) == 20
+    assert rdns.plan(mapping).pending == ()
+
+
 def test_ipv6(bind: Bind) -> None:
     rdns = ReverseDNS(RFC2136Backend(bind.host6, bind.port, tsig=_tsig(bind)))
     result = rdns.apply(

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import ipaddress
+import logging
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
+import dns.name
+import dns.rdatatype
+import dns.tsig
 import pytest
 
+from hostlib.dns import _rfc2136_wire as _wire
 from hostlib.dns.backend import Lookup, PtrBackend
 from hostlib.dns.changes import PtrChange
 from hostlib.dns.reverse import ReverseDNS
-from hostlib.dns.rfc2136 import RFC2136Backend, TsigKey
+from hostlib.dns.rfc2136 import RFC2136Backend, TsigKey, _receive
 from hostlib.errors import ConflictError, DNSError, DNSUpdateRefused, ValidationError
 from tests.bind_support import Bind, axfr, dig, free_port, named, nsupdate
 
@@ -401,3 +409,263 @@ def test_reverse_dns_plan_then_concurrent_change_then_apply_conflicts(named: Bin
     with pytest.raises(ConflictError, match=r"7\.0-63"):
         rdns.apply(plan)
     assert dig(named, f"7.{CHILD}", "PTR") == ["theirs.example.test."]
+
+
+# ------------------------------------------------------ zone transfers (AXFR)
+
+
+@contextlib.contextmanager
+def written(bind: Bind, changes: list[PtrChange]) -> Iterator[list[PtrChange]]:
+    """``changes`` written for the test and removed after it (the fixture's reset
+    uses nsupdate, which cannot delete thousands of names in one message)."""
+    backend(bind).write(changes)
+    try:
+        yield changes
+    finally:
+        backend(bind).write([attrs.evolve(c, old=c.new, new=None) for c in changes])
+
+
+def raw_transfer(
+    bind: Bind, zone: str, key: TsigKey | None = None
+) -> tuple[int, bytes, list[bytes]]:
+    """The messages of one TSIG-signed AXFR of ``zone`` as named sent them (query id, MAC)."""
+    tsig = (key or TsigKey(bind.key.name, bind.key.secret))._keyring()
+    (dkey,) = tsig.values()
+    qid = 4242
+    query, request_mac = _wire.sign(_wire.axfr_query(qid, _wire.name_wire(zone, "zone")), qid, dkey)
+    messages = []
+    with socket.create_connection((bind.host, bind.port), timeout=5) as sock:
+        sock.sendall(len(query).to_bytes(2, "big") + query)
+        ender = _wire.Transfer(zone, qid)  # only to know where the stream ends
+        while True:
+            messages.append(_receive(sock))
+            if ender.feed(messages[-1]):
+                return qid, request_mac, messages
+
+
+def dnskey(bind: Bind, secret: str | None = None) -> dns.tsig.Key:
+    (key,) = TsigKey(bind.key.name, secret or bind.key.secret)._keyring().values()
+    return key
+
+
+def parse(
+    bind: Bind, zone: str, messages: list[bytes], qid: int, mac: bytes, secret: str | None = None
+) -> _wire.Transfer:
+    transfer = _wire.Transfer(zone, qid, dnskey(bind, secret), mac)
+    done = [transfer.feed(m) for m in messages]
+    assert done == [False] * (len(messages) - 1) + [True]
+    return transfer
+
+
+def records_by_dig(bind: Bind, zone: str) -> dict[str, list[tuple[int, str]]]:
+    out: dict[str, list[tuple[int, str]]] = {}
+    for owner, rdtype, value in axfr(bind, zone):
+        if rdtype in ("PTR", "CNAME"):
+            code = dns.rdatatype.PTR if rdtype == "PTR" else dns.rdatatype.CNAME
+            out.setdefault(owner, []).append((code, value.lower()))
+    return {owner: sorted(values) for owner, values in out.items()}
+
+
+def test_transfer_parser_on_named_parent_zone_with_cnames_and_a_cut(named: Bind) -> None:
+    nsupdate(named, f"update add 150.{V4} 300 PTR Mixed-Case.Example.TEST.")
+    qid, mac, messages = raw_transfer(named, V4)
+    transfer = parse(named, V4, messages, qid, mac)
+    assert {k: sorted(v) for k, v in transfer.records.items()} == records_by_dig(named, V4)
+    assert transfer.records[f"7.{V4}"] == [(dns.rdatatype.CNAME, f"7.{CHILD}")]
+    assert transfer.records[f"150.{V4}"] == [(dns.rdatatype.PTR, "mixed-case.example.test.")]
+    assert transfer.cuts == {CHILD}  # the RFC 2317 delegation
+    assert transfer.serial == serial(named, V4)
+    answered, outside = transfer.lookups([f"7.{V4}", f"7.{CHILD}", f"99.{V4}"])
+    assert outside == [f"7.{CHILD}"]
+    assert answered == {f"7.{V4}": [(dns.rdatatype.CNAME, f"7.{CHILD}")], f"99.{V4}": []}
+
+
+def test_transfer_split_over_many_messages_each_verified(named: Bind) -> None:
+    net = ipaddress.IPv6Network("2001:db8:0:77::/64")
+    with written(
+        named, [v6(str(net[i]), None, f"many-{i}.example.test.") for i in range(1, 3001)]
+    ) as changes:
+        _many_messages(named, changes)
+
+
+def _many_messages(named: Bind, changes: list[PtrChange]) -> None:
+    qid, mac, messages = raw_transfer(named, V6)
+    assert len(messages) > 5  # named cuts a transfer into messages of about 16 KB
+    transfer = parse(named, V6, messages, qid, mac)
+    assert transfer.messages == len(messages)
+    assert transfer.count >= 3000 + 3  # the PTRs, NS and the SOA twice
+    assert {k: sorted(v) for k, v in transfer.records.items()} == records_by_dig(named, V6)
+    # Only the names asked for are kept.
+    wanted = {changes[5].name, changes[2999].name, f"f.f.{V6}"}
+    few = _wire.Transfer(V6, qid, dnskey(named), mac, wanted)
+    for message in messages:
+        few.feed(message)
+    assert few.records == {
+        changes[5].name: [(dns.rdatatype.PTR, "many-6.example.test.")],
+        changes[2999].name: [(dns.rdatatype.PTR, "many-3000.example.test.")],
+    }
+
+
+def _with_byte_flipped(message: bytes, at: int) -> bytes:
+    return message[:at] + bytes([message[at] ^ 0x20]) + message[at + 1 :]
+
+
+def _without_tsig(message: bytes) -> bytes:
+    arcount = int.from_bytes(message[10:12], "big")
+    assert arcount == 1
+    at = message.rfind(b"\x00\xfa\x00\xff")  # TSIG type, class ANY after the key name
+    owner_start = at - len(dns.name.from_text("hostlib-test.").to_wire() or b"")
+    return message[:10] + b"\x00\x00" + message[12:owner_start]
+
+
+def test_transfer_tampering_and_wrong_keys_are_rejected(named: Bind) -> None:
+    net = ipaddress.IPv6Network("2001:db8:0:78::/64")
+    with written(named, [v6(str(net[i]), None, f"t-{i}.example.test.") for i in range(1, 1001)]):
+        _tampering(named)
+
+
+def _tampering(named: Bind) -> None:
+    qid, mac, messages = raw_transfer(named, V6)
+    assert len(messages) >= 3
+    parse(named, V6, messages, qid, mac)  # untouched: verifies
+    middle = len(messages) // 2
+    # A flipped bit in a PTR target (case: the parser itself would not mind).
+    target = messages[middle].find(b"t-")
+    tampered = list(messages)
+    tampered[middle] = _with_byte_flipped(messages[middle], target)
+    with pytest.raises(dns.tsig.BadSignature):
+        parse(named, V6, tampered, qid, mac)
+    # The same message with its TSIG stripped: the chain then breaks at the next MAC.
+    stripped = list(messages)
+    stripped[middle] = _without_tsig(messages[middle])
+    with pytest.raises(dns.tsig.BadSignature):
+        parse(named, V6, stripped, qid, mac)
+    # First or last message unsigned: refused outright.
+    for index in (0, len(messages) - 1):
+        unsigned = list(messages)
+        unsigned[index] = _without_tsig(messages[index])
+        with pytest.raises(_wire.UnsignedAnswer):
+            parse(named, V6, unsigned, qid, mac)
+    # Verified with another secret (same key name): the first MAC fails.
+    other = base64.b64encode(b"x" * 32).decode()
+    with pytest.raises(dns.tsig.BadSignature):
+        parse(named, V6, messages, qid, mac, secret=other)
+    # Another request MAC (a replayed answer to another query): fails too.
+    with pytest.raises(dns.tsig.BadSignature):
+        parse(named, V6, messages, qid, b"\0" * len(mac))
+
+
+def test_wrong_key_transfer_is_refused_by_named_and_reads_fall_back(
+    named: Bind, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend(named).write([child(i, None, f"w{i}.example.test.") for i in range(50)])
+    names = [f"{i}.{CHILD}" for i in range(64)] + [f"{i}.{V4}" for i in range(64)]
+    expected = backend(named, axfr_threshold=None).read(names)
+    wrong = RFC2136Backend(
+        named.host, named.port, tsig=TsigKey(named.key.name, base64.b64encode(b"y" * 32).decode())
+    )
+    with caplog.at_level(logging.INFO, logger="hostlib.dns.rfc2136"):
+        assert wrong.read(names) == expected
+    assert "key rejected" in caplog.text
+    assert named.key.secret not in caplog.text
+    with pytest.raises(DNSUpdateRefused, match="BADSIG"):
+        wrong.write([child(60, None, "nope.example.test.")])
+
+
+class TamperingProxy:
+    """A loopback TCP proxy to named that flips one byte of the n-th answer message."""
+
+    def __init__(self, bind: Bind, message_index: int) -> None:
+        self.upstream = (bind.host, bind.port)
+        self.index = message_index
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        client, _ = self.listener.accept()
+        with client, socket.create_connection(self.upstream, timeout=5) as server:
+            query = _receive(client)
+            server.sendall(len(query).to_bytes(2, "big") + query)
+            count = 0
+            with contextlib.suppress(OSError, EOFError):
+                while True:
+                    message = _receive(server)
+                    if count == self.index:
+                        at = message.find(b"p-")
+                        message = _with_byte_flipped(message, at)
+                    client.sendall(len(message).to_bytes(2, "big") + message)
+                    count += 1
+
+    def close(self) -> None:
+        self.listener.close()
+        self.thread.join(timeout=10)
+
+
+def test_tampered_transfer_from_the_network_is_an_error_not_a_fallback(named: Bind) -> None:
+    net = ipaddress.IPv6Network("2001:db8:0:79::/64")
+    changes = [v6(str(net[i]), None, f"p-{i}.example.test.") for i in range(1, 801)]
+    proxy = TamperingProxy(named, 1)
+    with written(named, changes):
+        be = RFC2136Backend(
+            "127.0.0.1", proxy.port, tsig=TsigKey.from_file(named.key_file), zones=[V6]
+        )
+        with pytest.raises(DNSUpdateRefused, match="did not verify") as err:
+            be.read([c.name for c in changes])
+        assert named.key.secret not in str(err.value)
+    proxy.close()
+
+
+def test_axfr_reads_equal_query_reads(named: Bind) -> None:
+    backend(named).write([child(i, None, f"c{i}.example.test.") for i in range(0, 64, 3)])
+    backend(named).write([v4(i, None, f"p{i}.example.test.") for i in range(150, 250)])
+    net = ipaddress.IPv6Network("2001:db8::/64")
+    with written(named, [v6(str(net[i]), None, f"v{i}.example.test.") for i in range(1, 300)]):
+        _axfr_equals_queries(named, net)
+
+
+def _axfr_equals_queries(named: Bind, net: ipaddress.IPv6Network) -> None:
+    names = (
+        [f"{i}.{V4}" for i in range(256)]
+        + [f"{i}.{CHILD}" for i in range(64)]
+        + [reverse_pointer(net[i]) for i in range(0, 400)]
+        + [CHILD, V4, f"x.{CHILD}"]
+    )
+    by_query = backend(named, axfr_threshold=None).read(names)
+    for threshold in (0, 32):
+        axfr_backend = backend(named, axfr_threshold=threshold)
+        assert axfr_backend.read(names) == by_query
+        assert axfr_backend._zone_size.keys() == {V4, CHILD, V6}  # all three transferred
+        # The zones learnt from the transfers serve zone_for without a query.
+        assert axfr_backend.zone_for(f"5.{CHILD}") == CHILD
+        assert axfr_backend.zone_for(reverse_pointer(net[7])) == V6
+
+
+def reverse_pointer(address: ipaddress.IPv6Address | ipaddress.IPv4Address) -> str:
+    return address.reverse_pointer + "."
+
+
+def test_big_zone_is_not_transferred_for_few_names(
+    named: Bind, caplog: pytest.LogCaptureFixture
+) -> None:
+    net = ipaddress.IPv6Network("2001:db8:0:7a::/64")
+    changes = [v6(str(net[i]), None, f"b-{i}.example.test.") for i in range(1, 3001)]
+    with written(named, changes):
+        _big_zone(named, changes, caplog)
+
+
+def _big_zone(named: Bind, changes: list[PtrChange], caplog: pytest.LogCaptureFixture) -> None:
+    names = [c.name for c in changes[:40]]  # budget 20 x 40 + 2,000 records < 3,003
+    be = backend(named)
+    with caplog.at_level(logging.DEBUG, logger="hostlib.dns.rfc2136"):
+        assert be.read(names) == {
+            n: Lookup(ptr=f"b-{i}.example.test.") for i, n in enumerate(names, 1)
+        }
+        assert "cut off" in caplog.text
+        caplog.clear()
+        assert be.read(names)[names[0]] == Lookup(ptr="b-1.example.test.")
+        assert "AXFR" not in caplog.text  # the zone's size is known now: no second try
+        # Enough names for the whole zone: transferred.
+        assert len(be.read([c.name for c in changes])) == 3000
+        assert "AXFR of 8.b.d.0.1.0.0.2.ip6.arpa.:" in caplog.text

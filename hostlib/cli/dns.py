@@ -180,11 +180,7 @@ def delete(ip: str, **opts: Any) -> None:
 @_backend_options
 def apply(mapping: Path, **opts: Any) -> None:
     """Apply MAPPING (YAML/JSON/TOML: IP -> hostname, or null to delete)."""
-    try:
-        changes = _reverse_dns(opts).apply(_read_mapping(mapping))
-    except HostlibError as exc:
-        fail(exc)
-    _report(changes, opts["as_json"])
+    _mapping_command(mapping, opts, write=True)
 
 
 @ptr.command()
@@ -192,8 +188,14 @@ def apply(mapping: Path, **opts: Any) -> None:
 @_backend_options
 def plan(mapping: Path, **opts: Any) -> None:
     """Show what applying MAPPING would change; change nothing."""
+    _mapping_command(mapping, opts, write=False)
+
+
+def _mapping_command(mapping: Path, opts: dict[str, Any], *, write: bool) -> None:
     try:
-        changes = _reverse_dns(opts).plan(_read_mapping(mapping))
+        rdns = _reverse_dns(opts)
+        wanted = _read_mapping(mapping)
+        changes = rdns.apply(wanted) if write else rdns.plan(wanted)
     except HostlibError as exc:
         fail(exc)
     _report(changes, opts["as_json"])

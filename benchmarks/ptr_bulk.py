@@ -5,8 +5,9 @@ TSIG. Each arm writes new IPv6 PTR records into its own /64 of the reverse
 zone 8.b.d.0.1.0.0.2.ip6.arpa:
 
 * hostlib: ``ReverseDNS(RFC2136Backend(...)).apply(mapping)`` for all N
-  records (read current values, batched TSIG updates with prerequisites
-  over TCP, read back every name);
+  records (read current values, batched and pipelined TSIG updates with
+  prerequisites over TCP, read back every name; both reads by one
+  TSIG-verified zone transfer, the backend's default above 32 names);
 * one ``nsupdate`` process per record, timed on a sample and scaled to N;
 * one ``nsupdate`` process sending one update (``send``) per record, for
   all N when that stays under about 60 s, else on a sample and scaled.

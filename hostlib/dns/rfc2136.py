@@ -5,13 +5,17 @@ with dnspython, always over TCP:
 
 * ``zone_for`` takes the longest configured zone, else asks the server for
   the name's SOA (walking up past an RFC 2317 CNAME) and caches the answer;
-* ``read`` pipelines PTR queries over one connection (about 0.1 ms a name
-  on loopback), or, if ``axfr_threshold`` says so, transfers the zone
-  (AXFR, TSIG-signed);
+* ``read`` transfers the zone (AXFR, parsed by a small purpose-built
+  parser, every message's TSIG verified) when asked for more than
+  ``axfr_threshold`` names of it and the zone is not known to be much
+  bigger; otherwise it pipelines PTR queries over one connection (about
+  0.1 ms a name on loopback). 10,000 names: about 0.05-0.1 s by transfer,
+  1-2 s by queries;
 * ``write`` groups changes by zone into update messages no larger than
-  ``max_message_size``; each change carries its ``old`` value as a
-  prerequisite, so a record someone else changed in between is a
-  :class:`~hostlib.errors.ConflictError`, never overwritten.
+  ``max_message_size``, pipelined (a few messages in flight); each change
+  carries its ``old`` value as a prerequisite, so a record someone else
+  changed in between is a :class:`~hostlib.errors.ConflictError`, never
+  overwritten.
 
 dnspython's exceptions never reach the caller; the TSIG secret never appears
 in a repr, a log line or an error message.
@@ -272,9 +276,13 @@ class RFC2136Backend:
         max_message_size: largest update message sent, in bytes; bigger
             batches are split (each part is atomic on its own).
         ttl: TTL of the PTR records written.
-        axfr_threshold: ``read`` transfers a zone (AXFR with the key) when
-            asked for more names of it than this (None: never); if the
-            transfer is refused it falls back to queries.
+        axfr_threshold: ``read`` transfers a zone (AXFR, signed with the
+            key if there is one) when asked for more names of it than this
+            (None: never). A refused transfer, or one whose key the server
+            rejects, falls back to queries (and is not tried again for that
+            zone); one that does not verify is a DNSUpdateRefused. A
+            transfer past 20 records per name asked (+2,000) is cut off and
+            the zone not transferred again for so few names.
     """
 
     def __init__(
@@ -303,6 +311,12 @@ class RFC2136Backend:
             raise ValidationError(f"max_message_size {max_message_size} is outside 512-65535 bytes")
         if not 0 <= ttl <= 2_147_483_647:
             raise ValidationError(f"ttl {ttl} is outside 0-2147483647 seconds")
+        if axfr_threshold is not None and (
+            not isinstance(axfr_threshold, int) or axfr_threshold < 0
+        ):
+            raise ValidationError(
+                f"axfr_threshold {axfr_threshold!r} must be a number of names (>= 0) or None"
+            )
         if tsig is not None and not isinstance(tsig, TsigKey):
             raise ValidationError("tsig must be a TsigKey (see TsigKey.from_file)")
         self.server = str(address)

@@ -640,8 +640,35 @@ _DOC_FIELDS: Final = (
 )
 
 
+class _FromLines:
+    """What every document derives from its lines: totals (computed once) and period."""
+
+    __slots__ = ()
+    lines: tuple[InvoiceLine, ...]
+    currency: str
+    vat_rounding: VatRounding
+    _totals: Totals | None
+
+    def _compute_totals(self) -> Totals:
+        return compute_totals(self.lines, self.currency, self.vat_rounding)
+
+    @property
+    def totals(self) -> Totals:
+        """Net per rate, VAT per rate, net, VAT and gross (computed once)."""
+        totals = self._totals
+        if totals is None:
+            totals = self._compute_totals()
+            object.__setattr__(self, "_totals", totals)
+        return totals
+
+    @property
+    def service_period(self) -> tuple[date, date] | None:
+        """The span of all line periods (Art. 226(7)), if lines carry periods."""
+        return service_period_of(self.lines)
+
+
 @attrs.frozen
-class Invoice:
+class Invoice(_FromLines):
     """An invoice: a frozen value; every change returns a new one.
 
     An invoice may be built without a number (a draft plan) and numbered
@@ -710,23 +737,9 @@ class Invoice:
         )
 
     @property
-    def totals(self) -> Totals:
-        """Net per rate, VAT per rate, net, VAT and gross (computed once)."""
-        if self._totals is None:
-            totals = compute_totals(self.lines, self.currency, self.vat_rounding)
-            object.__setattr__(self, "_totals", totals)
-            return totals
-        return self._totals
-
-    @property
     def legal_notes(self) -> tuple[str, ...]:
         """Texts the invoice must print: reverse-charge wording, VAT reason."""
         return _legal_notes(self)
-
-    @property
-    def service_period(self) -> tuple[date, date] | None:
-        """The span of all line periods (Art. 226(7)), if lines carry periods."""
-        return service_period_of(self.lines)
 
     # -- numbering and VAT ---------------------------------------------------
 
@@ -864,7 +877,7 @@ class Invoice:
 
 
 @attrs.frozen
-class CreditNote:
+class CreditNote(_FromLines):
     """A credit note reversing a refunded invoice; its totals are negative.
 
     ``reason_code`` says why (a :class:`CreditReason`, translated on the PDF);
@@ -900,19 +913,9 @@ class CreditNote:
         parse_number(self.series, self.number)
         _check_document(self)
 
-    @property
-    def service_period(self) -> tuple[date, date] | None:
-        """The span of the reversed lines' periods (Art. 226(7)), if they carry any."""
-        return service_period_of(self.lines)
-
-    @property
-    def totals(self) -> Totals:
+    def _compute_totals(self) -> Totals:
         """The reversed invoice's totals, negated."""
-        if self._totals is None:
-            totals = compute_totals(self.lines, self.currency, self.vat_rounding).negated()
-            object.__setattr__(self, "_totals", totals)
-            return totals
-        return self._totals
+        return compute_totals(self.lines, self.currency, self.vat_rounding).negated()
 
     @property
     def legal_notes(self) -> tuple[str, ...]:
@@ -947,7 +950,7 @@ class CreditNote:
 
 
 @attrs.frozen
-class Quote:
+class Quote(_FromLines):
     """An offer valid until a date; it converts once into an invoice."""
 
     number: str = attrs.field(converter=_doc_number)
@@ -975,22 +978,8 @@ class Quote:
         _check_document(self)
 
     @property
-    def totals(self) -> Totals:
-        """Net per rate, VAT per rate, net, VAT and gross (computed once)."""
-        if self._totals is None:
-            totals = compute_totals(self.lines, self.currency, self.vat_rounding)
-            object.__setattr__(self, "_totals", totals)
-            return totals
-        return self._totals
-
-    @property
     def legal_notes(self) -> tuple[str, ...]:
         return _legal_notes(self)
-
-    @property
-    def service_period(self) -> tuple[date, date] | None:
-        """The span of all line periods (Art. 226(7)), if lines carry periods."""
-        return service_period_of(self.lines)
 
     def is_expired(self, on: date) -> bool:
         """True after the last day of validity."""

@@ -1,5 +1,5 @@
 # Quick start on a fresh Debian 12 machine, as root:
-#   make demo   run the demo on embedded defaults (SQLite, simulated BMCs, local files)
+#   make demo   run the demo on embedded defaults (simulated BMCs, local files)
 #   make test   lint, type-check and run the whole test suite
 # Each target installs what it needs, and only what is missing.
 
@@ -13,8 +13,8 @@ STAMP := $(VENV)/.installed
 # The demo needs a Unicode font for invoice PDFs; the tests also cross-check
 # against independent tools (ipmitool, OpenIPMI's ipmi_sim, pdftotext).
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
-# Building the rrdtool bindings needs librrd's headers.
-BUILD_DEBS := pkg-config:pkg-config /usr/include/rrd.h:librrd-dev
+# Building the rrdtool bindings needs a C compiler and librrd's headers.
+BUILD_DEBS := gcc:gcc pkg-config:pkg-config /usr/include/rrd.h:librrd-dev
 DEMO_DEBS := $(FONT):fonts-dejavu-core
 TEST_DEBS := $(DEMO_DEBS) ipmitool:ipmitool ipmi_sim:openipmi pdftotext:poppler-utils \
 	rrdtool:rrdtool rrdcached:rrdcached /usr/sbin/named:bind9 dig:bind9-dnsutils
@@ -39,6 +39,9 @@ unit: $(STAMP) debs
 
 bench: $(STAMP) debs
 	$(BIN)/python -m benchmarks.power_bulk
+	$(BIN)/python -m benchmarks.billing
+	$(BIN)/python -m benchmarks.traffic
+	$(BIN)/python -m benchmarks.ptr_bulk
 
 venv: $(STAMP)
 
@@ -47,6 +50,11 @@ $(STAMP): pyproject.toml
 	@if ! $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
 		echo "installing python3-venv"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip; \
+	fi
+	@if ! $(PYTHON) -c 'import os, sysconfig; \
+		raise SystemExit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then \
+		echo "installing python3-dev"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-dev; \
 	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip

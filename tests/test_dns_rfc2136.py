@@ -329,6 +329,28 @@ def test_bad_input_is_rejected_before_sending(named: Bind) -> None:
         RFC2136Backend("127.0.0.1", 53, max_message_size=100)
 
 
+def test_bad_name_late_in_a_long_write_is_rejected_before_sending(named: Bind) -> None:
+    # Messages are built lazily while earlier ones are in flight: every name
+    # is still checked before the first message goes out.
+    be = backend(named, max_message_size=512)
+    before = serial(named, V4)
+    good = [v4(i, None, f"late-{i}.example.test.") for i in range(210, 250)]
+    for bad in (
+        v4(250, None, "a..example.test."),
+        v4(250, "-x..example.test.", "b.example.test."),
+        PtrChange(IP("192.0.2.250"), f"a..250.{V4}", V4, None, "c.example.test."),
+        PtrChange(IP("192.0.2.250"), "250.example.test.", V4, None, "c.example.test."),
+        v4(210, None, "again.example.test."),
+    ):
+        with pytest.raises(ValidationError):
+            be.write([*good, bad])
+    assert serial(named, V4) == before
+    assert be.read([f"210.{V4}", f"249.{V4}"]) == {f"210.{V4}": Lookup(), f"249.{V4}": Lookup()}
+    be.write(good)  # many messages of 512 bytes at most, all sent
+    found = be.read([change.name for change in good])
+    assert all(found[change.name].ptr == change.new for change in good)
+
+
 # ---------------------------------------------------------------- conflicts
 
 

@@ -772,9 +772,13 @@ class RFC2136Backend:
             DNSUpdateRefused: REFUSED, NOTAUTH or a rejected TSIG key.
             DNSError: the server could not be reached or failed.
         """
+        # Checked in full before anything is sent; the wire pieces are made
+        # lazily, message by message, so that building hides behind named's
+        # work on the messages already sent.
         seen: set[str] = set()
-        by_zone: dict[str, list[_wire.Prepared]] = {}
+        by_zone: dict[str, list[tuple[str, str | None, str | None]]] = {}
         zone_wires: dict[str, bytes] = {}
+        plain = _wire.PLAIN_NAME.match
         for change in changes:
             if change.old == change.new:
                 continue
@@ -789,21 +793,28 @@ class RFC2136Backend:
             if name in seen:
                 raise ValidationError(f"{name} appears twice in one write: one change per name")
             seen.add(name)
-            owner = _wire.name_wire(name, "owner name")
-            by_zone.setdefault(zone, []).append(
-                _wire.Prepared(
-                    name,
-                    owner[: len(owner) - len(zone_wires[zone])],
-                    None if change.old is None else _wire.name_wire(_abs(change.old), "old"),
-                    None if change.new is None else _wire.name_wire(_abs(change.new), "new"),
-                )
-            )
+            old = None if change.old is None else _abs(change.old)
+            new = None if change.new is None else _abs(change.new)
+            # name_wire raises for a bad name; a plain name (matched here) and
+            # one _norm validated before (read, plan) are valid.
+            for given, text, what in (
+                (change.name, name, "owner name"),
+                (change.old, old, "old"),
+                (change.new, new, "new"),
+            ):
+                if (
+                    text is not None
+                    and given not in _NORMAL
+                    and not (len(text) <= 254 and plain(text))
+                ):
+                    _wire.name_wire(text, what)
+            by_zone.setdefault(zone, []).append((name, old, new))
         if not by_zone:
             return
         messages = (
             (zone, _wire.UpdateBuilder(zone_wires[zone], self.ttl), batch)
             for zone, group in by_zone.items()
-            for batch in self._batches(zone_wires[zone], group)
+            for batch in self._batches(zone_wires[zone], _prepared(zone_wires[zone], group))
         )
         applied = 0
         failure: tuple[dns.message.Message, str, list[_wire.Prepared], int] | None = None
@@ -839,7 +850,7 @@ class RFC2136Backend:
             raise self._update_error(*failure, applied_after)
 
     def _batches(
-        self, zone: bytes, changes: list[_wire.Prepared]
+        self, zone: bytes, changes: Iterable[_wire.Prepared]
     ) -> Iterator[list[_wire.Prepared]]:
         """``changes`` cut into messages of at most ``max_message_size`` bytes (exact)."""
         start = 12 + len(zone) + 4
@@ -972,6 +983,22 @@ class _InFlight(NamedTuple):
     request_mac: bytes
     zone: str
     batch: list[_wire.Prepared]
+
+
+def _prepared(
+    zone: bytes, group: list[tuple[str, str | None, str | None]]
+) -> Iterator[_wire.Prepared]:
+    """The wire pieces of each ``(owner, old, new)`` (names checked by ``write``)."""
+    name_wire = _wire.name_wire
+    cut = len(zone)
+    for name, old, new in group:
+        owner = name_wire(name, "owner name")
+        yield _wire.Prepared(
+            name,
+            owner[: len(owner) - cut],
+            None if old is None else name_wire(old, "old"),
+            None if new is None else name_wire(new, "new"),
+        )
 
 
 def _depth(name: str) -> int:

@@ -193,6 +193,14 @@ def test_reads_records_written_by_nsupdate(named: Bind) -> None:
     assert backend(named).read(["77.2.0.192.IN-ADDR.ARPA"]) == {
         "77.2.0.192.IN-ADDR.ARPA": Lookup(ptr="seventy-seven.example.test.")
     }
+    # The same by transfer (many names), with a name given twice in two spellings.
+    many = [f"{i}.{V4}" for i in range(100, 140)]
+    given = [*many, "77.2.0.192.IN-ADDR.ARPA", f"77.{V4}", f"100.{V4}"]
+    found = backend(named, axfr_threshold=8).read(given)
+    assert set(found) == set(given)
+    assert found["77.2.0.192.IN-ADDR.ARPA"] == found[f"77.{V4}"]
+    assert found[f"77.{V4}"] == Lookup(ptr="seventy-seven.example.test.")
+    assert found[f"100.{V4}"] == Lookup(ptr="seed.example.test.")
 
 
 def test_axfr_read_and_fallback_when_transfer_refused(named: Bind) -> None:

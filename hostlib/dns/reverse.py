@@ -326,7 +326,9 @@ class ReverseDNS:
         else:
             owner = list(plain)
             zone = [None] * len(addresses)
-        names = sorted(set(owner) | set(plain))
+        names = (
+            sorted(set(owner) | set(plain)) if self.classless is not None else sorted(set(plain))
+        )
         found = self.backend.read(names) if names else {}
         for i, address in enumerate(addresses):
             if zone[i] is None:

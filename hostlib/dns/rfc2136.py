@@ -592,12 +592,17 @@ class RFC2136Backend:
             DNSError: the server is unreachable, not authoritative, or failed.
             DNSUpdateRefused: a transfer did not verify with the key.
         """
-        wanted: dict[str, list[str]] = {}
-        for given in names:
-            wanted.setdefault(_norm(given, "owner name"), []).append(given)
+        normal = [_norm(given, "owner name") for given in names]
+        # The common case (names already absolute, lower-case and distinct)
+        # needs no map from normal names back to the names given.
+        wanted: dict[str, list[str]] | None = None
+        if normal != names or len(set(normal)) != len(normal):
+            wanted = {}
+            for given, name in zip(names, normal, strict=True):
+                wanted.setdefault(name, []).append(given)
         found: dict[str, Lookup] = {}
         remaining: list[str] = []
-        pending = list(wanted)
+        pending = list(wanted) if wanted is not None else normal
         transferred: set[str] = set()
         # Names below a delegation inside a transferred zone come back for
         # another round: they may be many names of the child zone.
@@ -622,6 +627,8 @@ class RFC2136Backend:
         remaining.extend(pending)
         if remaining:
             found.update(self._read_by_query(remaining))
+        if wanted is None:
+            return {name: found[name] for name in normal}
         return {given: found[name] for name, givens in wanted.items() for given in givens}
 
     def _group_by_zone(self, names: list[str]) -> dict[str | None, list[str]]:

@@ -132,7 +132,7 @@ def _norm(text: str, what: str) -> str:
         return known
     if not isinstance(text, str) or not text.strip():
         raise ValidationError(f"{what} must be a non-empty DNS name, got {text!r}")
-    if len(text) <= 254 and _wire.PLAIN_NAME.match(text):
+    if _V6_REVERSE.match(text) or (len(text) <= 254 and _wire.PLAIN_NAME.match(text)):
         absolute = text  # already absolute, lower-case and valid (the common case)
     else:
         absolute = _abs(text)
@@ -147,6 +147,8 @@ def _norm(text: str, what: str) -> str:
 # passes each owner name through read, write and read-back.
 _NORMAL: dict[str, str] = {}
 _NORMAL_MAX = 65536
+# A full IPv6 reverse name: about twice as fast to match as PLAIN_NAME.
+_V6_REVERSE = re.compile(r"(?:[0-9a-f]\.){32}ip6\.arpa\.\Z")
 _NO_RECORD = Lookup()
 
 

@@ -262,7 +262,11 @@ def read_name(wire: bytes, pos: int, cache: dict[int, str] | None = None) -> tup
                 tail = cache.get(target) if target < pos else None
                 if tail is not None:
                     label = wire[pos + 1 : after]
-                    if label.isalnum() or _PLAIN_LABEL.match(label):
+                    if (
+                        label.isalnum()
+                        or label.replace(b"-", b"").isalnum()
+                        or _PLAIN_LABEL.match(label)
+                    ):
                         text = label.decode("ascii").lower() + "." + (tail if tail != "." else "")
                         cache[pos] = text
                         return text, after + 2
@@ -465,7 +469,12 @@ class Transfer:
                 raise WireError("records after the closing SOA of the transfer")
             owner_at = pos
             # Owners are decoded only for the types kept; others are skipped.
-            end = _skip_name(wire, pos)
+            # Inline for the usual owner, one label and a pointer.
+            length = wire[pos] if pos < size else 0
+            if 0 < length < 64 and pos + 1 + length < size and wire[pos + 1 + length] >= 0xC0:
+                end = pos + length + 3
+            else:
+                end = _skip_name(wire, pos)
             if end + 10 > size:
                 raise WireError("record header runs past the message")
             rtype = wire[end] << 8 | wire[end + 1]

@@ -14,7 +14,6 @@ parent, where BIND answers NOERROR and changes nothing; see FIELD_NOTES.md).
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import re
 import socket
@@ -66,8 +65,11 @@ def parse_ip(value: object) -> IPAddress:
                     # The C parser, then the integer constructor: a third of
                     # IPv6Address(text)'s cost. Same syntax for pure-hex forms
                     # (tested); dotted-quad tails and scopes take the full path.
-                    with contextlib.suppress(OSError):
+                    try:  # (cheaper than contextlib.suppress in bulk)
                         raw = socket.inet_pton(socket.AF_INET6, text)
+                    except OSError:
+                        pass
+                    else:
                         return ipaddress.IPv6Address(int.from_bytes(raw, "big"))
                 return ipaddress.IPv6Address(text)
             return ipaddress.IPv4Address(text)

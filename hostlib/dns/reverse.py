@@ -84,6 +84,10 @@ def _ip_key(ip: IPAddress) -> tuple[int, int]:
     return (ip.version, int(ip))
 
 
+def _item_key(item: tuple[IPAddress, str | None]) -> tuple[int, int]:
+    return (item[0].version, int(item[0]))
+
+
 def _parse_networks(
     networks: Iterable[str | ipaddress.IPv4Network | ipaddress.IPv6Network] | None,
 ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] | None:
@@ -276,12 +280,12 @@ class ReverseDNS:
                     target = normalize_hostname(value)
                 except ValidationError as exc:
                     raise ValidationError(f"PTR for {address}: {exc}") from exc
-            if address in wanted and wanted[address] != target:
+            first = wanted.setdefault(address, target)  # one hash of the address
+            if first != target:
                 raise ValidationError(
                     f"address {address} is given twice with different hostnames "
-                    f"({wanted[address]} and {target}); give it once"
+                    f"({first} and {target}); give it once"
                 )
-            wanted[address] = target
         return wanted
 
     def _check_allowed(self, addresses: Iterable[IPAddress]) -> None:
@@ -300,12 +304,11 @@ class ReverseDNS:
     def _plan_changes(self, mapping: PtrMapping) -> list[PtrChange]:
         wanted = self._normalize(mapping)
         self._check_allowed(wanted)
-        addresses = sorted(wanted, key=_ip_key)
+        items = sorted(wanted.items(), key=_item_key)
+        addresses = [address for address, _new in items]
         changes = [
             PtrChange(ip=address, name=where.name, zone=where.zone, old=where.current, new=new)
-            for address, where, new in zip(
-                addresses, self._locate(addresses), map(wanted.__getitem__, addresses), strict=True
-            )
+            for (address, new), where in zip(items, self._locate(addresses), strict=True)
         ]
         self._forward_confirm([c for c in changes if c.new is not None and c.new != c.old])
         return changes

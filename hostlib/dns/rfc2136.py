@@ -33,7 +33,7 @@ import os
 import re
 import secrets
 import socket
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -150,6 +150,7 @@ _NORMAL_MAX = 65536
 # A full IPv6 reverse name: about twice as fast to match as PLAIN_NAME.
 _V6_REVERSE = re.compile(r"(?:[0-9a-f]\.){32}ip6\.arpa\.\Z")
 _NO_RECORD = Lookup()
+_NO_RECORDS: tuple[tuple[int, str], ...] = ()
 
 
 # --------------------------------------------------------------------- TSIG key
@@ -652,6 +653,9 @@ class RFC2136Backend:
             suffix = "." + zone if zone != "." else ""
             inside = [n for n in rest if n == zone or n.endswith(suffix)]
             groups.setdefault(zone, []).extend(inside)
+            if len(inside) == len(rest):
+                rest = []
+                break
             claimed = set(inside)
             rest = [n for n in rest if n not in claimed]
             if not rest:
@@ -710,7 +714,12 @@ class RFC2136Backend:
         transfer = self._transfer(zone, set(members), self._transfer_budget(len(members)))
         if transfer is None:
             return None
-        answered, _outside = transfer.lookups(members)
+        answered: Mapping[str, Sequence[tuple[int, str]]]
+        if transfer.cuts:
+            answered, _outside = transfer.lookups(members)
+        else:  # no delegation inside: the transfer answers for every member
+            kept = transfer.records
+            answered = {name: kept.get(name, _NO_RECORDS) for name in members}
         learn = self.zones is None
         result = {}
         for name, records in answered.items():

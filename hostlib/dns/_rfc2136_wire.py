@@ -403,9 +403,16 @@ class Transfer:
         for _ in range(qdcount):
             pos = _skip_name(wire, pos) + 4
         answers_at = pos
+        size = len(wire)
         for _ in range(ancount + nscount):
-            pos = _skip_name(wire, pos)
-            pos += 10 + _u16(wire, pos + 8)
+            length = wire[pos] if pos < size else 0
+            if 0 < length < 64 and pos + 1 + length < size and wire[pos + 1 + length] >= 0xC0:
+                pos += length + 3  # the usual owner, one label and a pointer
+            else:
+                pos = _skip_name(wire, pos)
+            if pos + 10 > size:
+                raise WireError("message truncated")
+            pos += 10 + (wire[pos + 8] << 8 | wire[pos + 9])
         tsig_at = -1
         for index in range(arcount):
             start = pos

@@ -245,28 +245,29 @@ def _optional_country(value: object) -> str | None:
     return None if value is None else _country(value)
 
 
-def _vat_rule(value: object) -> VatRule | None:
-    if value is None or isinstance(value, VatRule):
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+def _member(kind: type[_E], value: object, what: str, hint: str = "") -> _E:
+    """``value`` as a member of ``kind`` (a member or its value), else ValidationError."""
+    if isinstance(value, kind):
         return value
     try:
-        return VatRule(value)
+        return kind(value)
     except ValueError as exc:
         raise ValidationError(
-            f"VAT rule {value!r} is not one of {', '.join(r.value for r in VatRule)} "
-            "(or null for a document built by hand)"
+            f"{what} {value!r} is not one of {', '.join(m.value for m in kind)}{hint}"
         ) from exc
+
+
+def _vat_rule(value: object) -> VatRule | None:
+    if value is None:
+        return None
+    return _member(VatRule, value, "VAT rule", " (or null for a document built by hand)")
 
 
 def _credit_reason(value: object) -> CreditReason:
-    if isinstance(value, CreditReason):
-        return value
-    try:
-        return CreditReason(value)
-    except ValueError as exc:
-        raise ValidationError(
-            f"credit note reason code {value!r} is not one of "
-            f"{', '.join(r.value for r in CreditReason)}"
-        ) from exc
+    return _member(CreditReason, value, "credit note reason code")
 
 
 def _optional_date(value: object) -> date | None:
@@ -326,21 +327,11 @@ def _unit_price(value: object) -> UnitPrice:
 
 
 def _status(value: object) -> InvoiceStatus:
-    try:
-        return InvoiceStatus(value)
-    except ValueError as exc:
-        raise ValidationError(
-            f"status {value!r} is not one of {', '.join(s.value for s in InvoiceStatus)}"
-        ) from exc
+    return _member(InvoiceStatus, value, "status")
 
 
 def _rounding(value: object) -> VatRounding:
-    try:
-        return VatRounding(value)
-    except ValueError as exc:
-        raise ValidationError(
-            f"VAT rounding {value!r} is not one of {', '.join(r.value for r in VatRounding)}"
-        ) from exc
+    return _member(VatRounding, value, "VAT rounding")
 
 
 def _currency(value: object) -> str:

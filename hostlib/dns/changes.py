@@ -69,15 +69,21 @@ class ChangeSet:
 
     @classmethod
     def from_changes(cls, changes: list[PtrChange] | tuple[PtrChange, ...]) -> ChangeSet:
-        by: dict[Action, list[PtrChange]] = {a: [] for a in Action}
-        for change in changes:
-            by[change.action].append(change)
-        return cls(
-            added=tuple(by[Action.ADD]),
-            changed=tuple(by[Action.CHANGE]),
-            deleted=tuple(by[Action.DELETE]),
-            unchanged=tuple(by[Action.KEEP]),
-        )
+        added: list[PtrChange] = []
+        changed: list[PtrChange] = []
+        deleted: list[PtrChange] = []
+        unchanged: list[PtrChange] = []
+        for change in changes:  # as ``action`` decides, inline: bulk applies are large
+            old, new = change.old, change.new
+            if old == new:
+                unchanged.append(change)
+            elif old is None:
+                added.append(change)
+            elif new is None:
+                deleted.append(change)
+            else:
+                changed.append(change)
+        return cls(tuple(added), tuple(changed), tuple(deleted), tuple(unchanged))
 
     @property
     def pending(self) -> tuple[PtrChange, ...]:

@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_ADDRESS_TYPES = (ipaddress.IPv4Address, ipaddress.IPv6Address)  # faster in isinstance
 
 _V4_SUFFIX = "in-addr.arpa."
 _V6_SUFFIX = "ip6.arpa."
@@ -53,7 +54,7 @@ def parse_ip(value: object) -> IPAddress:
     Raises:
         ValidationError: not an address (names the value).
     """
-    if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
+    if isinstance(value, _ADDRESS_TYPES):
         return value
     if isinstance(value, str):
         text = value.strip()

@@ -80,12 +80,12 @@ class _Where(NamedTuple):
 _NOTHING = Lookup()
 
 
-def _ip_key(ip: IPAddress) -> tuple[int, int]:
-    return (ip.version, int(ip))
+def _ip_key(ip: IPAddress) -> int:
+    """Sort key and dict key: IPv4 before IPv6, then by value (an int hashes fast)."""
+    return int(ip) | _V6_FLAG if ip.version == 6 else int(ip)
 
 
-def _item_key(item: tuple[IPAddress, str | None]) -> tuple[int, int]:
-    return (item[0].version, int(item[0]))
+_V6_FLAG = 1 << 128
 
 
 def _parse_networks(
@@ -264,13 +264,14 @@ class ReverseDNS:
 
     # -- internals ----------------------------------------------------------
 
-    def _normalize(self, mapping: PtrMapping) -> dict[IPAddress, str | None]:
+    def _normalize(self, mapping: PtrMapping) -> list[tuple[IPAddress, str | None]]:
+        """``(address, hostname or None)`` for each distinct address, in address order."""
         if not isinstance(mapping, Mapping):
             raise ValidationError(
                 f"PTR changes must be a mapping of IP address to hostname or None, "
                 f"not {type(mapping).__name__}"
             )
-        wanted: dict[IPAddress, str | None] = {}
+        wanted: dict[int, tuple[IPAddress, str | None]] = {}
         for key, value in mapping.items():
             address = parse_ip(key)
             if value is None:
@@ -280,13 +281,13 @@ class ReverseDNS:
                     target = normalize_hostname(value)
                 except ValidationError as exc:
                     raise ValidationError(f"PTR for {address}: {exc}") from exc
-            first = wanted.setdefault(address, target)  # one hash of the address
-            if first != target:
+            first = wanted.setdefault(_ip_key(address), (address, target))
+            if first[1] != target:
                 raise ValidationError(
                     f"address {address} is given twice with different hostnames "
-                    f"({first} and {target}); give it once"
+                    f"({first[1]} and {target}); give it once"
                 )
-        return wanted
+        return [wanted[key] for key in sorted(wanted)]
 
     def _check_allowed(self, addresses: Iterable[IPAddress]) -> None:
         if self.allowed_networks is None:
@@ -302,15 +303,15 @@ class ReverseDNS:
             )
 
     def _plan_changes(self, mapping: PtrMapping) -> list[PtrChange]:
-        wanted = self._normalize(mapping)
-        self._check_allowed(wanted)
-        items = sorted(wanted.items(), key=_item_key)
+        items = self._normalize(mapping)
         addresses = [address for address, _new in items]
+        self._check_allowed(addresses)
         changes = [
-            PtrChange(ip=address, name=where.name, zone=where.zone, old=where.current, new=new)
+            PtrChange(address, where.name, where.zone, where.current, new)
             for (address, new), where in zip(items, self._locate(addresses), strict=True)
         ]
-        self._forward_confirm([c for c in changes if c.new is not None and c.new != c.old])
+        if self.forward_check != "off":
+            self._forward_confirm([c for c in changes if c.new is not None and c.new != c.old])
         return changes
 
     def _locate(self, addresses: list[IPAddress]) -> list[_Where]:

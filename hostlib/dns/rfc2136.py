@@ -795,15 +795,18 @@ class RFC2136Backend:
         # work on the messages already sent.
         seen: set[str] = set()
         by_zone: dict[str, list[tuple[str, str | None, str | None]]] = {}
-        zone_wires: dict[str, bytes] = {}
-        plain = _wire.PLAIN_NAME.match
+        zones: dict[str, tuple[str, str]] = {}  # zone as given -> (absolute, "." + absolute)
         for change in changes:
-            if change.old == change.new:
+            old, new = change.old, change.new
+            if old == new:
                 continue
-            name, zone = _abs(change.name), _abs(change.zone)
-            if zone not in zone_wires:
-                zone_wires[zone] = _wire.name_wire(zone, "zone")
-            if name != zone and not name.endswith("." + zone):
+            known = zones.get(change.zone)
+            if known is None:
+                absolute = _norm(change.zone, "zone")
+                known = zones[change.zone] = (absolute, "." + absolute)
+            zone, suffix = known
+            name = _norm(change.name, "owner name")
+            if not name.endswith(suffix) and name != zone:
                 raise ValidationError(
                     f"{name} is not in zone {zone}: give the zone that contains it "
                     "(for RFC 2317, the child zone of the CNAME target)"
@@ -811,24 +814,16 @@ class RFC2136Backend:
             if name in seen:
                 raise ValidationError(f"{name} appears twice in one write: one change per name")
             seen.add(name)
-            old = None if change.old is None else _abs(change.old)
-            new = None if change.new is None else _abs(change.new)
-            # name_wire raises for a bad name; a plain name (matched here) and
-            # one _norm validated before (read, plan) are valid.
-            for given, text, what in (
-                (change.name, name, "owner name"),
-                (change.old, old, "old"),
-                (change.new, new, "new"),
-            ):
-                if (
-                    text is not None
-                    and given not in _NORMAL
-                    and not (len(text) <= 254 and plain(text))
-                ):
-                    _wire.name_wire(text, what)
-            by_zone.setdefault(zone, []).append((name, old, new))
+            by_zone.setdefault(zone, []).append(
+                (
+                    name,
+                    None if old is None else _norm(old, "old"),
+                    None if new is None else _norm(new, "new"),
+                )
+            )
         if not by_zone:
             return
+        zone_wires = {zone: _wire.name_wire(zone, "zone") for zone in by_zone}
         messages = (
             (zone, _wire.UpdateBuilder(zone_wires[zone], self.ttl), batch)
             for zone, group in by_zone.items()

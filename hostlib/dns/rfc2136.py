@@ -29,6 +29,7 @@ import collections
 import contextlib
 import ipaddress
 import logging
+import operator
 import os
 import re
 import secrets
@@ -631,7 +632,8 @@ class RFC2136Backend:
         if remaining:
             found.update(self._read_by_query(remaining))
         if wanted is None:
-            return {name: found[name] for name in normal}
+            # One transfer that answered every name in order needs no copy.
+            return found if len(found) == len(normal) else {name: found[name] for name in normal}
         return {given: found[name] for name, givens in wanted.items() for given in givens}
 
     def _group_by_zone(self, names: list[str]) -> dict[str | None, list[str]]:
@@ -648,7 +650,7 @@ class RFC2136Backend:
             if len(rest) <= (self.axfr_threshold or 0):
                 break
             # The deepest name first: an RFC 2317 child zone before its parent.
-            rep = max(rest, key=_depth)
+            rep = max(rest, key=_DEPTH)
             zone = self._zone_of.get(rep) or self._zones_for([rep])[rep]
             suffix = "." + zone if zone != "." else ""
             inside = [n for n in rest if n == zone or n.endswith(suffix)]
@@ -726,7 +728,7 @@ class RFC2136Backend:
             if not records:
                 result[name] = _NO_RECORD
             elif len(records) == 1 and records[0][0] == dns.rdatatype.PTR:
-                result[name] = Lookup(ptr=records[0][1])
+                result[name] = Lookup(records[0][1])
             else:
                 result[name] = _lookup(name, [(name, rtype, target) for rtype, target in records])
             if learn:
@@ -1014,8 +1016,7 @@ def _prepared(
         )
 
 
-def _depth(name: str) -> int:
-    return name.count(".")
+_DEPTH = operator.methodcaller("count", ".")  # a name's depth, as a sort key
 
 
 def _abs(text: str) -> str:

@@ -323,17 +323,54 @@ class ReverseDNS:
         """
         plain = [reverse_name(address) for address in addresses]
         zone: list[str | None]
-        if self.classless is not None:
+        if self.classless is None:
+            owner = list(plain)
+            zone = [None] * len(addresses)
+            # Distinct addresses have distinct reverse names.
+            found = self.backend.read(plain) if plain else {}
+        else:
             located = [self.classless.owner(address) for address in addresses]
             owner = [name for name, _zone in located]
             zone = [where for _name, where in located]
+            found = self.backend.read(sorted(set(owner) | set(plain)))
+            self._check_delegations(addresses, plain, owner, zone, found)
+        # Follow CNAMEs (RFC 2317 without a configured map) hop by hop.
+        for _ in range(_MAX_CNAME_HOPS):
+            hops = {
+                i: cname
+                for i in range(len(addresses))
+                if zone[i] is None and (cname := found.get(owner[i], _NOTHING).cname) is not None
+            }
+            if not hops:
+                break
+            for i, target in hops.items():
+                owner[i] = target
+            missing = sorted(set(hops.values()) - set(found))
+            if missing:
+                found = {**found, **self.backend.read(missing)}
         else:
-            owner = list(plain)
-            zone = [None] * len(addresses)
-        names = (
-            sorted(set(owner) | set(plain)) if self.classless is not None else sorted(set(plain))
-        )
-        found = self.backend.read(names) if names else {}
+            looped = [
+                str(a) for i, a in enumerate(addresses) if found.get(owner[i], _NOTHING).cname
+            ]
+            raise DNSError(
+                f"CNAME chain longer than {_MAX_CNAME_HOPS} (a loop?) for {', '.join(looped)}; "
+                "fix the reverse zone's CNAMEs"
+            )
+        zone_for = self.backend.zone_for
+        return [
+            _Where(name, zone[i] or zone_for(name), found.get(name, _NOTHING).ptr)
+            for i, name in enumerate(owner)
+        ]
+
+    @staticmethod
+    def _check_delegations(
+        addresses: list[IPAddress],
+        plain: list[str],
+        owner: list[str],
+        zone: list[str | None],
+        found: dict[str, Lookup],
+    ) -> None:
+        """The parent zone agrees with the classless map: a CNAME to the mapped name, no PTR."""
         for i, address in enumerate(addresses):
             if zone[i] is None:
                 continue
@@ -348,33 +385,6 @@ class ReverseDNS:
                     f"{plain[i]} holds a PTR in the parent zone although {address} is "
                     f"delegated to {zone[i]}; remove it there (it hides the delegation)"
                 )
-        # Follow CNAMEs (RFC 2317 without a configured map) hop by hop.
-        for _ in range(_MAX_CNAME_HOPS):
-            hops = {
-                i: cname
-                for i in range(len(addresses))
-                if zone[i] is None and (cname := found.get(owner[i], _NOTHING).cname) is not None
-            }
-            if not hops:
-                break
-            for i, target in hops.items():
-                owner[i] = target
-            missing = sorted(set(hops.values()) - set(found))
-            if missing:
-                found.update(self.backend.read(missing))
-        else:
-            looped = [
-                str(a) for i, a in enumerate(addresses) if found.get(owner[i], _NOTHING).cname
-            ]
-            raise DNSError(
-                f"CNAME chain longer than {_MAX_CNAME_HOPS} (a loop?) for {', '.join(looped)}; "
-                "fix the reverse zone's CNAMEs"
-            )
-        zone_for = self.backend.zone_for
-        return [
-            _Where(name, zone[i] or zone_for(name), found.get(name, _NOTHING).ptr)
-            for i, name in enumerate(owner)
-        ]
 
     def _forward_confirm(self, changes: list[PtrChange]) -> None:
         if self.forward_check == "off" or not changes:

@@ -716,23 +716,23 @@ class RFC2136Backend:
         transfer = self._transfer(zone, set(members), self._transfer_budget(len(members)))
         if transfer is None:
             return None
-        answered: Mapping[str, Sequence[tuple[int, str]]]
-        if transfer.cuts:
-            answered, _outside = transfer.lookups(members)
-        else:  # no delegation inside: the transfer answers for every member
-            kept = transfer.records
-            answered = {name: kept.get(name, _NO_RECORDS) for name in members}
-        learn = self.zones is None
+        kept: Mapping[str, Sequence[tuple[int, str]]] = transfer.records
+        answering = members
+        if transfer.cuts:  # names below a delegation inside are not answered
+            kept, _outside = transfer.lookups(members)
+            answering = list(kept)
+        ptr = dns.rdatatype.PTR
         result = {}
-        for name, records in answered.items():
+        for name in answering:
+            records = kept.get(name, _NO_RECORDS)
             if not records:
                 result[name] = _NO_RECORD
-            elif len(records) == 1 and records[0][0] == dns.rdatatype.PTR:
+            elif len(records) == 1 and records[0][0] == ptr:
                 result[name] = Lookup(records[0][1])
             else:
                 result[name] = _lookup(name, [(name, rtype, target) for rtype, target in records])
-            if learn:
-                self._zone_of[name] = zone
+        if self.zones is None:
+            self._zone_of.update(dict.fromkeys(result, zone))
         return result
 
     def _transfer(self, zone: str, wanted: set[str], budget: int) -> _wire.Transfer | None:

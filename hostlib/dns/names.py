@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 
 import idna
 
+from hostlib.dns._known_names import remember
 from hostlib.errors import ValidationError
 
 __all__ = [
@@ -89,9 +90,11 @@ def reverse_name(ip: IPAddress | str) -> str:
     """
     address = parse_ip(ip)
     if isinstance(address, ipaddress.IPv4Address):
-        return ".".join(map(str, reversed(address.packed))) + "." + _V4_SUFFIX
+        name = ".".join(map(str, reversed(address.packed))) + "." + _V4_SUFFIX
+        return remember(name, name)
     # From the integer: ``exploded`` formats and re-parses hextets (slow in bulk).
-    return ".".join(f"{int(address):032x}"[::-1]) + "." + _V6_SUFFIX
+    name = ".".join(f"{int(address):032x}"[::-1]) + "." + _V6_SUFFIX
+    return remember(name, name)
 
 
 def ip_from_reverse(name: str) -> IPAddress:
@@ -168,8 +171,10 @@ def normalize_hostname(text: str) -> str:
         if _FAST_HOSTNAME.match(lowered) and "xn--" not in lowered:
             body = lowered[:-1] if lowered.endswith(".") else lowered
             if len(body) <= _MAX_NAME and not body.rsplit(".", 1)[1].isdigit():
-                return body + "."
-    return _normalize_hostname_full(text)
+                name = body + "."
+                return remember(name, name)
+    name = _normalize_hostname_full(text)
+    return remember(name, name)
 
 
 def _normalize_hostname_full(text: str) -> str:

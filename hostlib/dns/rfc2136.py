@@ -52,6 +52,7 @@ import dns.tsig
 import dns.xfr
 
 from hostlib.dns import _rfc2136_wire as _wire
+from hostlib.dns._known_names import KNOWN, remember
 from hostlib.dns.backend import Lookup
 from hostlib.dns.changes import PtrChange
 from hostlib.errors import (
@@ -128,7 +129,7 @@ def _text(name: dns.name.Name) -> str:
 
 def _norm(text: str, what: str) -> str:
     """``text`` as absolute lower-case text, validated (fast for plain names)."""
-    known = _NORMAL.get(text) if isinstance(text, str) else None
+    known = KNOWN.get(text) if isinstance(text, str) else None
     if known is not None:
         return known
     if not isinstance(text, str) or not text.strip():
@@ -138,16 +139,9 @@ def _norm(text: str, what: str) -> str:
     else:
         absolute = _abs(text)
         _wire.name_wire(absolute, what)
-    if len(_NORMAL) >= _NORMAL_MAX:
-        _NORMAL.clear()
-    _NORMAL[text] = absolute
-    return absolute
+    return remember(text, absolute)
 
 
-# Names validated before, as given -> absolute lower-case: a bulk apply
-# passes each owner name through read, write and read-back.
-_NORMAL: dict[str, str] = {}
-_NORMAL_MAX = 65536
 # A full IPv6 reverse name: about twice as fast to match as PLAIN_NAME.
 _V6_REVERSE = re.compile(r"(?:[0-9a-f]\.){32}ip6\.arpa\.\Z")
 _NO_RECORD = Lookup()
@@ -1020,7 +1014,7 @@ _DEPTH = operator.methodcaller("count", ".")  # a name's depth, as a sort key
 
 
 def _abs(text: str) -> str:
-    known = _NORMAL.get(text)
+    known = KNOWN.get(text)
     if known is not None:
         return known
     text = text.strip().lower()

@@ -657,14 +657,60 @@ def _skip_records(wire: bytes, pos: int, count: int) -> int:
 
 
 def _tsig_record(wire: bytes, at: int) -> tuple[dns.name.Name, dns.rdtypes.ANY.TSIG.TSIG]:
-    """The owner (key name) and rdata of the TSIG record at offset ``at``."""
+    """The owner (key name) and rdata of the TSIG record at offset ``at``.
+
+    Laid out by hand (a transfer carries one per message, with the same key
+    and algorithm names each time: those are parsed once); the MAC itself
+    is checked by dnspython.
+    """
     try:
-        owner, used = dns.name.from_wire(wire, at)
-        rdlength = _u16(wire, at + used + 8)
-        rdata = dns.rdata.from_wire(
-            dns.rdataclass.ANY, dns.rdatatype.TSIG, wire, at + used + 10, rdlength
+        owner_end = _skip_name(wire, at)
+        owner = _wire_name(wire, at, owner_end)
+        rdlength = _u16(wire, owner_end + 8)
+        start = owner_end + 10
+        end = start + rdlength
+        if end > len(wire):
+            raise WireError("TSIG record runs past the message")
+        algorithm_end = _skip_name(wire, start)
+        algorithm = _wire_name(wire, start, algorithm_end)
+        pos = algorithm_end
+        time_signed = int.from_bytes(wire[pos : pos + 6], "big")
+        fudge, mac_size = struct.unpack_from("!HH", wire, pos + 6)
+        mac = wire[pos + 10 : pos + 10 + mac_size]
+        pos += 10 + mac_size
+        original_id, error, other_size = struct.unpack_from("!HHH", wire, pos)
+        other = wire[pos + 6 : pos + 6 + other_size]
+        if pos + 6 + other_size != end or len(mac) != mac_size:
+            raise WireError("TSIG record data has the wrong length")
+        rdata = dns.rdtypes.ANY.TSIG.TSIG(  # type: ignore[no-untyped-call]
+            dns.rdataclass.ANY,
+            dns.rdatatype.TSIG,
+            algorithm,
+            time_signed,
+            fudge,
+            mac,
+            original_id,
+            error,
+            other,
         )
-    except dns.exception.DNSException as exc:
+    except (struct.error, dns.exception.DNSException, ValueError) as exc:
         raise WireError(f"malformed TSIG record ({type(exc).__name__})") from exc
-    assert isinstance(rdata, dns.rdtypes.ANY.TSIG.TSIG)
     return owner, rdata
+
+
+@functools.lru_cache(maxsize=64)
+def _name_from_bytes(raw: bytes) -> dns.name.Name:
+    return dns.name.from_wire(raw, 0)[0]
+
+
+def _wire_name(wire: bytes, start: int, end: int) -> dns.name.Name:
+    """The name at ``wire[start:end]``: from a small cache when it is not compressed."""
+    pos = start
+    while pos < end:
+        length = wire[pos]
+        if length == 0:
+            return _name_from_bytes(wire[start:end])
+        if length >= 0xC0:
+            break
+        pos += 1 + length
+    return dns.name.from_wire(wire, start)[0]

@@ -69,12 +69,12 @@ class ReadBackError(DNSError):
         self.changeset = changeset
 
 
-class _Where(NamedTuple):
-    """Where one address's PTR lives, and what it holds now."""
+class _Located(NamedTuple):
+    """Where the PTRs of some addresses live and what they hold now, by position."""
 
-    name: str
-    zone: str
-    current: str | None
+    names: list[str]
+    zones: list[str]
+    current: list[str | None]
 
 
 _NOTHING = Lookup()
@@ -181,7 +181,7 @@ class ReverseDNS:
         """
         address = parse_ip(ip)
         self._check_allowed([address])
-        return self._locate([address])[0].current
+        return self._locate([address]).current[0]
 
     def set_ptr(self, ip: IPAddress | str, hostname: str, *, strict: bool = True) -> ChangeSet:
         """Point ``ip`` at ``hostname``; nothing is written if it already does."""
@@ -306,15 +306,18 @@ class ReverseDNS:
         items = self._normalize(mapping)
         addresses = [address for address, _new in items]
         self._check_allowed(addresses)
+        located = self._locate(addresses)
         changes = [
-            PtrChange(address, where.name, where.zone, where.current, new)
-            for (address, new), where in zip(items, self._locate(addresses), strict=True)
+            PtrChange(address, name, zone, current, new)
+            for (address, new), name, zone, current in zip(
+                items, located.names, located.zones, located.current, strict=True
+            )
         ]
         if self.forward_check != "off":
             self._forward_confirm([c for c in changes if c.new is not None and c.new != c.old])
         return changes
 
-    def _locate(self, addresses: list[IPAddress]) -> list[_Where]:
+    def _locate(self, addresses: list[IPAddress]) -> _Located:
         """Each address's PTR owner name, zone and current value (in the order given).
 
         Lists by position rather than dicts by address: hashing ten thousand
@@ -357,10 +360,11 @@ class ReverseDNS:
                 "fix the reverse zone's CNAMEs"
             )
         zone_for = self.backend.zone_for
-        return [
-            _Where(name, zone[i] or zone_for(name), found.get(name, _NOTHING).ptr)
-            for i, name in enumerate(owner)
-        ]
+        return _Located(
+            owner,
+            [where or zone_for(name) for where, name in zip(zone, owner, strict=True)],
+            [found.get(name, _NOTHING).ptr for name in owner],
+        )
 
     @staticmethod
     def _check_delegations(

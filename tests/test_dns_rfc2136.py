@@ -7,6 +7,7 @@ import contextlib
 import ipaddress
 import logging
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ import dns.name
 import dns.rdatatype
 import dns.tsig
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hostlib.dns import _rfc2136_wire as _wire
 from hostlib.dns.backend import Lookup, PtrBackend
@@ -99,6 +102,29 @@ def test_tsig_key_file_variants(tmp_path: Path, named: Bind) -> None:
     with pytest.raises(ValidationError, match="not valid base64") as err:
         TsigKey.from_file(path)
     assert "not base64!" not in str(err.value)
+
+
+def test_tsig_key_file_secret_with_comment_markers(tmp_path: Path) -> None:
+    # A base64 secret may hold "//" (about one key in a hundred): it is not a comment.
+    secret = base64.b64encode(bytes.fromhex("ffeff" + "f" * 59)).decode()
+    assert "//" in secret
+    path = tmp_path / "slashes.key"
+    path.write_text(
+        f'key "k." {{ // a comment\n\talgorithm hmac-sha256; /* another */\n'
+        f'\tsecret "{secret}"; # and one more\n}};\n'
+    )
+    assert TsigKey.from_file(path).secret_b64 == secret
+
+
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+@given(st.lists(st.text(_B64, min_size=4, max_size=4), min_size=4, max_size=16).map("".join))
+def test_tsig_key_file_round_trips_any_secret(secret: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "k.key"
+        path.write_text(f'key "k." {{\n\talgorithm hmac-sha256;\n\tsecret "{secret}";\n}};\n')
+        assert TsigKey.from_file(path).secret_b64 == secret
 
 
 def test_tsig_key_validation() -> None:

@@ -151,6 +151,9 @@ _NO_RECORDS: tuple[tuple[int, str], ...] = ()
 # --------------------------------------------------------------------- TSIG key
 
 
+_COMMENT_OR_STRING = re.compile(r'"[^"]*"|/\*.*?\*/|//[^\n]*|#[^\n]*', re.S)
+
+
 def _check_algorithm(_inst: object, _attr: object, value: str) -> None:
     if value not in ALGORITHMS:
         raise ValidationError(
@@ -212,9 +215,11 @@ class TsigKey:
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not a text file"
             raise ValidationError(f"cannot read TSIG key file {where}: {reason}") from exc
-        # Comments in all three BIND styles.
-        text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
-        text = re.sub(r"(//|#)[^\n]*", " ", text)
+        # Comments in all three BIND styles; not inside quoted strings (a
+        # base64 secret may hold "//").
+        text = _COMMENT_OR_STRING.sub(
+            lambda m: m.group(0) if m.group(0).startswith('"') else " ", text
+        )
         keys: dict[str, tuple[str | None, str | None]] = {}
         for match in re.finditer(r'\bkey\s+"?([^"\s{]+)"?\s*\{(.*?)\}\s*;', text, flags=re.S):
             body = match.group(2)

@@ -80,12 +80,12 @@ class _Located(NamedTuple):
 _NOTHING = Lookup()
 
 
+_V6_FLAG = 1 << 128
+
+
 def _ip_key(ip: IPAddress) -> int:
     """Sort key and dict key: IPv4 before IPv6, then by value (an int hashes fast)."""
     return int(ip) | _V6_FLAG if ip.version == 6 else int(ip)
-
-
-_V6_FLAG = 1 << 128
 
 
 def _parse_networks(

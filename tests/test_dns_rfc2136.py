@@ -357,10 +357,37 @@ def test_bad_input_is_rejected_before_sending(named: Bind) -> None:
     with pytest.raises(ValidationError, match="not a valid DNS name"):
         be.write([v4(1, None, "a..example.test.")])
     assert serial(named, V4) == before
-    with pytest.raises(ValidationError, match="not an IP address"):
-        RFC2136Backend("ns.example.test", 53)
+    with pytest.raises(ValidationError, match="neither an IP address nor a host name"):
+        RFC2136Backend("ns example", 53)
     with pytest.raises(ValidationError, match="max_message_size"):
         RFC2136Backend("127.0.0.1", 53, max_message_size=100)
+
+
+def test_server_given_by_host_name(named: Bind) -> None:
+    # localhost is in /etc/hosts: no query leaves the machine.
+    be = RFC2136Backend("localhost", named.port, tsig=TsigKey.from_file(named.key_file))
+    assert be.server == "localhost"
+    be.write([v4(77, None, "by-name.example.test.")])
+    assert dig(named, f"77.{V4}", "PTR") == ["by-name.example.test."]
+    assert be.read([f"77.{V4}"]) == {f"77.{V4}": Lookup(ptr="by-name.example.test.")}
+    be.write([v4(77, "by-name.example.test.", None)])
+    assert dig(named, f"77.{V4}", "PTR") == []
+
+
+def test_next_address_of_a_name_is_tried_and_then_kept_first(named: Bind) -> None:
+    be = RFC2136Backend("localhost", named.port, tsig=TsigKey.from_file(named.key_file))
+    # As if the name had two addresses, the first where nothing listens.
+    be._addresses = [(socket.AF_INET, "127.0.0.2"), (socket.AF_INET, named.host)]
+    assert be.read([f"100.{V4}"])[f"100.{V4}"].ptr == "seed.example.test."
+    assert be._addresses[0] == (socket.AF_INET, named.host)
+
+
+def test_unresolvable_server_name_is_a_dns_error() -> None:
+    be = RFC2136Backend("no-such-dns-server.invalid", 53, timeout=2)
+    start = time.monotonic()
+    with pytest.raises(DNSError, match=r"cannot resolve the DNS server name 'no-such-dns-server"):
+        be.read(["1.2.0.192.in-addr.arpa."])
+    assert time.monotonic() - start < 3
 
 
 def test_bad_name_late_in_a_long_write_is_rejected_before_sending(named: Bind) -> None:

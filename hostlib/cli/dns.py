@@ -23,7 +23,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _backend_options(func: F) -> F:
     options = [
-        click.option("--server", help="DNS server taking RFC 2136 updates (IP address)."),
+        click.option(
+            "--server", help="DNS server taking RFC 2136 updates (IP address or host name)."
+        ),
         click.option("--port", type=int, default=53, show_default=True),
         click.option(
             "--tsig-key-file",

@@ -51,6 +51,7 @@ import dns.rrset
 import dns.tsig
 import dns.xfr
 
+from hostlib._resolve import resolve
 from hostlib.dns import _rfc2136_wire as _wire
 from hostlib.dns._known_names import KNOWN, remember
 from hostlib.dns.backend import Lookup
@@ -146,6 +147,20 @@ def _norm(text: str, what: str) -> str:
 _V6_REVERSE = re.compile(r"(?:[0-9a-f]\.){32}ip6\.arpa\.\Z")
 _NO_RECORD = Lookup()
 _NO_RECORDS: tuple[tuple[int, str], ...] = ()
+
+
+_HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+
+
+def _server_name(text: object) -> str:
+    """``text`` as a host name to resolve (lower-case, no trailing dot), or ValidationError."""
+    name = text.strip().lower().removesuffix(".") if isinstance(text, str) else ""
+    if not (name and len(name) <= 253 and all(map(_HOST_LABEL.match, name.split(".")))):
+        raise ValidationError(
+            f"server {text!r} is neither an IP address nor a host name: give the primary's "
+            "IPv4 or IPv6 address or its name (letters, digits and hyphens, dot-separated)"
+        )
+    return name
 
 
 # --------------------------------------------------------------------- TSIG key
@@ -269,7 +284,8 @@ class RFC2136Backend:
     """PTR records on a DNS server: reads by query/AXFR, writes by RFC 2136 update.
 
     Args:
-        server: the primary's IP address (IPv4 or IPv6).
+        server: the primary's IP address (IPv4 or IPv6) or host name (resolved
+            at first use, within ``timeout``; its addresses are tried in turn).
         port: its DNS port.
         tsig: the key updates (and zone transfers) are signed with; None
             sends them unsigned (for servers that allow updates by address).
@@ -300,12 +316,12 @@ class RFC2136Backend:
         ttl: int = 3600,
         axfr_threshold: int | None = DEFAULT_AXFR_THRESHOLD,
     ) -> None:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None
         try:
             address = ipaddress.ip_address(server)
-        except ValueError as exc:
-            raise ValidationError(
-                f"server {server!r} is not an IP address: give the primary's IPv4 or IPv6 address"
-            ) from exc
+        except ValueError:
+            address = None
+            server = _server_name(server)
         if not isinstance(port, int) or not 0 < port < 65536:
             raise ValidationError(f"port {port!r} is not a TCP port number (1-65535)")
         if not timeout > 0:
@@ -322,7 +338,7 @@ class RFC2136Backend:
             )
         if tsig is not None and not isinstance(tsig, TsigKey):
             raise ValidationError("tsig must be a TsigKey (see TsigKey.from_file)")
-        self.server = str(address)
+        self.server = str(address) if address is not None else server
         self.port = port
         self.tsig = tsig
         self.timeout = float(timeout)
@@ -332,7 +348,11 @@ class RFC2136Backend:
         self.zones: tuple[str, ...] | None = (
             None if zones is None else tuple(_norm(z, "zone") for z in zones)
         )
-        self._family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+        # (family, address) to connect to; a host name is resolved at first use.
+        self._addresses: list[tuple[int, str]] | None = None
+        if address is not None:
+            family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+            self._addresses = [(family, str(address))]
         self._keyring = tsig._keyring() if tsig is not None else None
         self._zone_of: dict[str, str] = {}
         self._zone_of_parent: dict[str, str] = {}
@@ -415,16 +435,44 @@ class RFC2136Backend:
             ) from exc
 
     def _connect(self) -> socket.socket:
-        sock = socket.socket(self._family, socket.SOCK_STREAM)
-        try:
-            # Pipelined small messages: do not let Nagle hold them back.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.settimeout(self.timeout)
-            sock.connect((self.server, self.port))
-        except BaseException:
-            sock.close()
-            raise
-        return sock
+        """A TCP connection to the server: its name's addresses in turn, the last good first."""
+        addresses = self._resolved()
+        for index, (family, address) in enumerate(addresses):
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                # Pipelined small messages: do not let Nagle hold them back.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.settimeout(self.timeout)
+                sock.connect((address, self.port))
+            except OSError:
+                sock.close()
+                if index == len(addresses) - 1:
+                    raise
+                continue
+            except BaseException:
+                sock.close()
+                raise
+            if index:
+                addresses.insert(0, addresses.pop(index))
+            return sock
+        raise AssertionError("unreachable: a name resolves to at least one address")
+
+    def _resolved(self) -> list[tuple[int, str]]:
+        if self._addresses is None:
+            try:
+                found = resolve(self.server, self.port, self.timeout, socktype=socket.SOCK_STREAM)
+            except TimeoutError as exc:
+                raise DNSError(
+                    f"cannot resolve the DNS server name {self.server!r}: no answer from the "
+                    f"resolver within {self.timeout:g} s; check the resolver or give its address"
+                ) from exc
+            except OSError as exc:
+                raise DNSError(
+                    f"cannot resolve the DNS server name {self.server!r} "
+                    f"({exc.strerror or exc}); check the name or give its IP address"
+                ) from exc
+            self._addresses = found
+        return self._addresses
 
     def _queries(self, asks: Sequence[tuple[str, int]], doing: str) -> list[_wire.Answer]:
         """Answers to unsigned queries ``(name, type)``, pipelined over one TCP connection.

@@ -107,6 +107,7 @@ from pyghmi.ipmi import command as pyghmi_command
 from pyghmi.ipmi.private import session as pyghmi_session
 from pyghmi.ipmi.private import util as pyghmi_util
 
+from hostlib._resolve import NO_SUCH_NAME, resolve
 from hostlib.drivers import _pyghmi_io
 from hostlib.drivers import _rmcp as rmcp
 from hostlib.drivers.base import (
@@ -315,42 +316,6 @@ def _unfile(sess: Any) -> None:
             table.pop(key, None)
 
 
-def _lookup(host: str, port: int, wait: float) -> list[tuple[int, str]]:
-    """Resolve ``host`` to (family, address) pairs, waiting at most ``wait`` seconds.
-
-    ``getaddrinfo`` cannot be interrupted, so it runs in a daemon thread of
-    its own that is left behind if the resolver hangs.
-
-    Raises:
-        OSError: the name does not resolve (``socket.gaierror``).
-        TimeoutError: no answer from the resolver within ``wait``.
-    """
-    done = threading.Event()
-    outcome: list[Any] = []
-
-    def lookup() -> None:
-        try:
-            outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM))
-        except OSError as exc:
-            outcome.append(exc)
-        finally:
-            done.set()
-
-    threading.Thread(target=lookup, name=f"hostlib-resolve {host}", daemon=True).start()
-    if not done.wait(wait):
-        raise TimeoutError(f"no answer from the resolver within {wait:g} s")
-    if isinstance(outcome[0], OSError):
-        raise outcome[0]
-    found: list[tuple[int, str]] = []
-    for family, _, _, _, sockaddr in outcome[0]:
-        entry = (int(family), str(sockaddr[0]))
-        if entry not in found and family in (socket.AF_INET, socket.AF_INET6):
-            found.append(entry)
-    if not found:
-        raise socket.gaierror(socket.EAI_NONAME, "no IPv4 or IPv6 address")
-    return found
-
-
 def _first_to_answer(candidates: Sequence[tuple[int, str]], port: int, wait: float) -> str:
     """Return the address among ``candidates`` whose BMC answers an ASF ping first.
 
@@ -386,14 +351,6 @@ def _first_to_answer(candidates: Sequence[tuple[int, str]], port: int, wait: flo
         for sock in socks:
             sock.close()
     return candidates[0][1]
-
-
-# getaddrinfo's "this name has no address" (as opposed to "try again").
-_NO_SUCH_NAME = frozenset(
-    code
-    for code in (getattr(socket, "EAI_NONAME", None), getattr(socket, "EAI_NODATA", None))
-    if code is not None
-)
 
 
 class _Slot:
@@ -904,14 +861,14 @@ class IpmiPowerDriver(BasePowerDriver):
             return self._host
         call.phase = "resolve"
         try:
-            found = _lookup(self._host, self.port, deadline.remaining())
+            found = resolve(self._host, self.port, deadline.remaining(), socktype=socket.SOCK_DGRAM)
         except TimeoutError as exc:
             raise self._unresolved(
                 f"no answer from the resolver within {deadline.seconds:g} s"
             ) from exc
         except OSError as exc:
             error = self._unresolved(exc.strerror or str(exc))
-            if isinstance(exc, socket.gaierror) and exc.errno in _NO_SUCH_NAME:
+            if isinstance(exc, socket.gaierror) and exc.errno in NO_SUCH_NAME:
                 error.retryable = False  # the resolver's answer, not a failure to get one
             raise error from exc
         # A short share of what is left: a BMC answers a ping within milliseconds.

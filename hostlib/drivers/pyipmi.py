@@ -72,6 +72,7 @@ from pyipmi.interfaces.rmcpplus import (
     RmcpPlus,
 )
 
+from hostlib._resolve import NO_SUCH_NAME, resolve
 from hostlib.drivers.base import (
     CMD_GET_LAN_CONFIG,
     LAN_PARAMETERS,
@@ -638,43 +639,25 @@ class PyIpmiPowerDriver(BasePowerDriver):
         else:
             family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
             return _Addr(family, str(ip))
-        # getaddrinfo cannot be interrupted: run it aside and wait at most the deadline.
-        result: list[Any] = []
-        failure: list[OSError] = []
-        done = threading.Event()
-
-        def lookup() -> None:
-            try:
-                result.extend(socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM))
-            except OSError as exc:
-                failure.append(exc)
-            finally:
-                done.set()
-
-        threading.Thread(target=lookup, name=f"resolve {self.host}", daemon=True).start()
-        if not done.wait(deadline.remaining()):
+        try:
+            found = resolve(self.host, self.port, deadline.remaining(), socktype=socket.SOCK_DGRAM)
+        except TimeoutError as exc:
             raise UnreachableError(
                 f"cannot resolve BMC host name {self.host!r} within {self.timeout:g} s "
                 "(no answer from the resolver); check the resolver or give an IP address",
                 host=self.host,
-            )
-        if not result:
-            why = (failure[0].strerror or str(failure[0])) if failure else "no address"
+            ) from exc
+        except OSError as exc:
             error = UnreachableError(
-                f"cannot resolve BMC host name {self.host!r} ({why}); check the name "
-                "or give an IP address",
+                f"cannot resolve BMC host name {self.host!r} ({exc.strerror or exc}); check "
+                "the name or give an IP address",
                 host=self.host,
             )
-            no_such_name = {
-                getattr(socket, "EAI_NONAME", None),
-                getattr(socket, "EAI_NODATA", None),
-            }
-            if failure and isinstance(failure[0], socket.gaierror):
+            if isinstance(exc, socket.gaierror):
                 # "No such name" is the resolver's answer: trying again cannot help.
-                error.retryable = failure[0].errno not in no_such_name
-            raise error from (failure[0] if failure else None)
-        family, _, _, _, sockaddr = result[0]
-        return _Addr(family, str(sockaddr[0]))
+                error.retryable = exc.errno not in NO_SUCH_NAME
+            raise error from exc
+        return _Addr(*found[0])
 
     # -- error mapping ------------------------------------------------------
 

@@ -231,3 +231,17 @@ def test_tsig_record_layout_agrees_with_dnspython(
     assert got == rdata
     with pytest.raises(wire.WireError):
         wire._tsig_record(data[:-1], len(prefix))
+
+
+@settings(max_examples=300)
+@given(st.lists(label, min_size=1, max_size=10), st.integers(min_value=0, max_value=10))
+def test_wire_of_checked_names_equals_the_checked_path(labels: list[bytes], cut: int) -> None:
+    name = dns.name.Name([*labels, b""])
+    text = _text(name)
+    # As the backend has them: validated once, absolute and lower-case.
+    assert wire.checked_name_wire(text) == wire.name_wire(text, "name")
+    zone_labels = labels[len(labels) - min(cut, len(labels)) :]
+    zone = _text(dns.name.Name([*zone_labels, b""]))
+    zone_wire = wire.name_wire(zone, "zone")
+    full = wire.name_wire(text, "name")
+    assert wire.relative_wire(text, zone, zone_wire) == full[: len(full) - len(zone_wire)]

@@ -33,9 +33,11 @@ __all__ = [
     "Prepared",
     "WireError",
     "UpdateBuilder",
+    "checked_name_wire",
     "name_wire",
     "query_wire",
     "read_name",
+    "relative_wire",
     "sign",
     "tsig_size",
 ]
@@ -56,6 +58,11 @@ _PLAIN = re.compile(r"(?:[a-z0-9_/-]{1,63}\.)+\Z")
 #: An absolute lower-case name of plain labels (up to 63 characters each).
 PLAIN_NAME = _PLAIN
 _LENGTHS = [bytes((n,)) for n in range(64)]
+# Fixed pieces of an update message.
+_ZONE_POINTER = (0xC000 | 12).to_bytes(2, "big")  # the zone section's name
+_NO_PTR_PREREQ = struct.pack("!HHIH", _PTR, _NONE, 0, 0)  # "no PTR RRset here"
+_PTR_IS_HEAD = struct.pack("!HHI", _PTR, _IN, 0)  # "the PTR RRset is exactly", then length
+_DELETE_PTRS = struct.pack("!HHIH", _PTR, _ANY, 0, 0)  # "delete the PTR RRset"
 
 
 @functools.lru_cache(maxsize=65536)
@@ -89,6 +96,31 @@ def _plain_wire(text: str) -> bytes:
 
 # Sibling names share parents: 16 IPv6 reverse names per parent name.
 _parent_wire = functools.lru_cache(maxsize=8192)(_plain_wire)
+
+
+def checked_name_wire(text: str) -> bytes:
+    """The wire form of ``text``, a name validated before (absolute, lower-case).
+
+    Plain text is laid out directly (no second check); a name with escapes
+    goes through :func:`name_wire`.
+    """
+    if text.isascii() and "\\" not in text and text != ".":
+        return _plain_wire(text)
+    return name_wire(text, "name")
+
+
+def relative_wire(name: str, zone: str, zone_wire: bytes) -> bytes:
+    """The labels of ``name`` above ``zone`` (both validated, ``name`` inside ``zone``)."""
+    head = name if zone == "." else name[: len(name) - len(zone)]  # "" or "label." ...
+    if not head:
+        return b""
+    if head.isascii() and "\\" not in head:
+        if len(head) == 2 * head.count("."):  # one-character labels: IPv6 nibbles
+            return ("\x01" + head[:-1].replace(".", "\x01")).encode("ascii")
+        labels = head[:-1].encode("ascii").split(b".")
+        return b"".join([_LENGTHS[len(label)] + label for label in labels])
+    full = name_wire(name, "owner name")
+    return full[: len(full) - len(zone_wire)]
 
 
 def tsig_size(keyname: bytes, algorithm: bytes) -> int:
@@ -133,34 +165,34 @@ class UpdateBuilder:
         self.ttl = ttl
 
     def build(self, qid: int, changes: list[Prepared]) -> bytes:
-        zone_ptr = struct.pack("!H", 0xC000 | 12)
+        zone_ptr = _ZONE_POINTER
+        add_head = struct.pack("!HHI", _PTR, _IN, self.ttl)
         out = bytearray(12)
         out += self.zone + struct.pack("!HH", _SOA, _IN)
         owners: list[bytes] = []
-        prereqs = 0
         for change in changes:
             offset = len(out)
             out += change.prefix + zone_ptr
             # A compression pointer reaches 14 bits: past that, write the owner again.
             if offset <= POINTER_LIMIT:
-                owners.append(struct.pack("!H", 0xC000 | offset))
+                owners.append((0xC000 | offset).to_bytes(2, "big"))
             else:
                 owners.append(change.prefix + zone_ptr)
-            if change.old is None:
-                out += struct.pack("!HHIH", _PTR, _NONE, 0, 0)  # NXRRSET: no PTR here
+            old = change.old
+            if old is None:
+                out += _NO_PTR_PREREQ  # NXRRSET: no PTR here
             else:  # the PTR RRset is exactly the old value
-                out += struct.pack("!HHIH", _PTR, _IN, 0, len(change.old)) + change.old
-            prereqs += 1
+                out += _PTR_IS_HEAD + len(old).to_bytes(2, "big") + old
         updates = 0
         for change, owner in zip(changes, owners, strict=True):
             if change.old is not None:
-                out += owner + struct.pack("!HHIH", _PTR, _ANY, 0, 0)
+                out += owner + _DELETE_PTRS
                 updates += 1
-            if change.new is not None:
-                out += owner + struct.pack("!HHIH", _PTR, _IN, self.ttl, len(change.new))
-                out += change.new
+            new = change.new
+            if new is not None:
+                out += owner + add_head + len(new).to_bytes(2, "big") + new
                 updates += 1
-        out[0:12] = struct.pack("!HHHHHH", qid, _UPDATE_FLAGS, 1, prereqs, updates, 0)
+        out[0:12] = struct.pack("!HHHHHH", qid, _UPDATE_FLAGS, 1, len(changes), updates, 0)
         return bytes(out)
 
 

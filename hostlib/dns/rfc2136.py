@@ -876,7 +876,7 @@ class RFC2136Backend:
         messages = (
             (zone, _wire.UpdateBuilder(zone_wires[zone], self.ttl), batch)
             for zone, group in by_zone.items()
-            for batch in self._batches(zone_wires[zone], _prepared(zone_wires[zone], group))
+            for batch in self._batches(zone_wires[zone], _prepared(zone, zone_wires[zone], group))
         )
         applied = 0
         failure: tuple[dns.message.Message, str, list[_wire.Prepared], int] | None = None
@@ -1048,18 +1048,16 @@ class _InFlight(NamedTuple):
 
 
 def _prepared(
-    zone: bytes, group: list[tuple[str, str | None, str | None]]
+    zone: str, zone_wire: bytes, group: list[tuple[str, str | None, str | None]]
 ) -> Iterator[_wire.Prepared]:
     """The wire pieces of each ``(owner, old, new)`` (names checked by ``write``)."""
-    name_wire = _wire.name_wire
-    cut = len(zone)
+    relative, target = _wire.relative_wire, _wire.checked_name_wire
     for name, old, new in group:
-        owner = name_wire(name, "owner name")
         yield _wire.Prepared(
             name,
-            owner[: len(owner) - cut],
-            None if old is None else name_wire(old, "old"),
-            None if new is None else name_wire(new, "new"),
+            relative(name, zone, zone_wire),
+            None if old is None else target(old),
+            None if new is None else target(new),
         )
 
 

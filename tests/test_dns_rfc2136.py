@@ -22,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hostlib.dns import _rfc2136_wire as _wire
+from hostlib.dns import _zone_transfer as _xfr
 from hostlib.dns.backend import Lookup, PtrBackend
 from hostlib.dns.changes import PtrChange
 from hostlib.dns.reverse import ReverseDNS
@@ -515,11 +516,11 @@ def raw_transfer(
     tsig = (key or TsigKey(bind.key.name, bind.key.secret))._keyring()
     (dkey,) = tsig.values()
     qid = 4242
-    query, request_mac = _wire.sign(_wire.axfr_query(qid, _wire.name_wire(zone, "zone")), qid, dkey)
+    query, request_mac = _wire.sign(_xfr.axfr_query(qid, _wire.name_wire(zone, "zone")), qid, dkey)
     messages = []
     with socket.create_connection((bind.host, bind.port), timeout=5) as sock:
         sock.sendall(len(query).to_bytes(2, "big") + query)
-        ender = _wire.Transfer(zone, qid)  # only to know where the stream ends
+        ender = _xfr.Transfer(zone, qid)  # only to know where the stream ends
         while True:
             messages.append(_receive(sock))
             if ender.feed(messages[-1]):
@@ -533,8 +534,8 @@ def dnskey(bind: Bind, secret: str | None = None) -> dns.tsig.Key:
 
 def parse(
     bind: Bind, zone: str, messages: list[bytes], qid: int, mac: bytes, secret: str | None = None
-) -> _wire.Transfer:
-    transfer = _wire.Transfer(zone, qid, dnskey(bind, secret), mac)
+) -> _xfr.Transfer:
+    transfer = _xfr.Transfer(zone, qid, dnskey(bind, secret), mac)
     done = [transfer.feed(m) for m in messages]
     assert done == [False] * (len(messages) - 1) + [True]
     return transfer
@@ -580,7 +581,7 @@ def _many_messages(named: Bind, changes: list[PtrChange]) -> None:
     assert {k: sorted(v) for k, v in transfer.records.items()} == records_by_dig(named, V6)
     # Only the names asked for are kept.
     wanted = {changes[5].name, changes[2999].name, f"f.f.{V6}"}
-    few = _wire.Transfer(V6, qid, dnskey(named), mac, wanted)
+    few = _xfr.Transfer(V6, qid, dnskey(named), mac, wanted)
     for message in messages:
         few.feed(message)
     assert few.records == {
@@ -627,7 +628,7 @@ def _tampering(named: Bind) -> None:
     for index in (0, len(messages) - 1):
         unsigned = list(messages)
         unsigned[index] = _without_tsig(messages[index])
-        with pytest.raises(_wire.UnsignedAnswer):
+        with pytest.raises(_xfr.UnsignedAnswer):
             parse(named, V6, unsigned, qid, mac)
     # Verified with another secret (same key name): the first MAC fails.
     other = base64.b64encode(b"x" * 32).decode()

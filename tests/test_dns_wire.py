@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hostlib.dns import _rfc2136_wire as wire
+from hostlib.dns import _zone_transfer as _xfr
 
 ZONE = "8.b.d.0.1.0.0.2.ip6.arpa."
 
@@ -103,7 +104,7 @@ def test_transfer_reads_ptrs_cuts_and_the_serial() -> None:
         (f"weird\\.one.{ZONE}", "PTR", "a\\032b.example.test."),
         SOA,
     ]
-    transfer = wire.Transfer(ZONE, 7)
+    transfer = _xfr.Transfer(ZONE, 7)
     assert transfer.feed(_transfer_message(records)) is True
     assert transfer.serial == 42
     assert transfer.cuts == {f"sub.{ZONE}"}
@@ -138,7 +139,7 @@ def test_transfer_of_many_ptrs_agrees_with_dnspython(entries: list[tuple[str, st
         + [SOA]
     )
     data = _transfer_message(records)
-    transfer = wire.Transfer(ZONE, 7)
+    transfer = _xfr.Transfer(ZONE, 7)
     assert transfer.feed(data)
     parsed = dns.message.from_wire(data)
     expected: dict[str, list[tuple[int, str]]] = {}
@@ -160,7 +161,7 @@ def test_transfer_of_many_ptrs_agrees_with_dnspython(entries: list[tuple[str, st
     ],
 )
 def test_records_outside_the_zone_are_refused(record: tuple[str, str, str], problem: str) -> None:
-    transfer = wire.Transfer(ZONE, 7)
+    transfer = _xfr.Transfer(ZONE, 7)
     with pytest.raises(wire.WireError, match=problem):
         transfer.feed(_transfer_message([SOA, record, SOA]))
 
@@ -168,20 +169,20 @@ def test_records_outside_the_zone_are_refused(record: tuple[str, str, str], prob
 def test_transfer_structure_errors() -> None:
     good = _transfer_message([SOA, (f"1.{ZONE}", "PTR", "a.example.test."), SOA])
     with pytest.raises(wire.WireError, match="start with the zone's SOA"):
-        wire.Transfer(ZONE, 7).feed(
+        _xfr.Transfer(ZONE, 7).feed(
             _transfer_message([(f"1.{ZONE}", "PTR", "a.example.test."), SOA])
         )
     with pytest.raises(wire.WireError, match="after the closing SOA"):
-        wire.Transfer(ZONE, 7).feed(
+        _xfr.Transfer(ZONE, 7).feed(
             _transfer_message([SOA, SOA, (f"1.{ZONE}", "PTR", "a.example.test.")])
         )
     with pytest.raises(wire.WireError, match="another query"):
-        wire.Transfer(ZONE, 8).feed(good)
+        _xfr.Transfer(ZONE, 8).feed(good)
     for cut in range(13, len(good) - 1, 7):
         with pytest.raises(wire.WireError):
-            wire.Transfer(ZONE, 7).feed(good[:cut])
+            _xfr.Transfer(ZONE, 7).feed(good[:cut])
     # A transfer that failed takes nothing more.
-    broken = wire.Transfer(ZONE, 7)
+    broken = _xfr.Transfer(ZONE, 7)
     with pytest.raises(wire.WireError):
         broken.feed(good[:-3])
     with pytest.raises(wire.WireError, match="failure"):
@@ -226,11 +227,11 @@ def test_tsig_record_layout_agrees_with_dnspython(
         [0, 250, 0, 255, 0, 0, 0, 0, len(rdwire) >> 8, len(rdwire) & 0xFF]
     )
     data = prefix + record + rdwire
-    got_owner, got = wire._tsig_record(data, len(prefix))
+    got_owner, got = _xfr._tsig_record(data, len(prefix))
     assert got_owner == dns.name.from_text(owner)
     assert got == rdata
     with pytest.raises(wire.WireError):
-        wire._tsig_record(data[:-1], len(prefix))
+        _xfr._tsig_record(data[:-1], len(prefix))
 
 
 @settings(max_examples=300)

@@ -53,6 +53,7 @@ import dns.xfr
 
 from hostlib._resolve import resolve
 from hostlib.dns import _rfc2136_wire as _wire
+from hostlib.dns import _zone_transfer as _xfr
 from hostlib.dns._known_names import KNOWN, remember
 from hostlib.dns.backend import Lookup
 from hostlib.dns.changes import PtrChange
@@ -423,7 +424,7 @@ class RFC2136Backend:
                 f"the answer of {self._where} did not verify with TSIG key {key} "
                 f"({type(exc).__name__}) while {doing}: check the key's secret and algorithm"
             ) from exc
-        except _wire.UnsignedAnswer as exc:
+        except _xfr.UnsignedAnswer as exc:
             raise DNSUpdateRefused(
                 f"an answer of {self._where} was not signed with TSIG key {key} while {doing}: "
                 f"{exc}; check the server's key configuration (or a middlebox altering answers)"
@@ -782,17 +783,17 @@ class RFC2136Backend:
             self._zone_of.update(dict.fromkeys(result, zone))
         return result
 
-    def _transfer(self, zone: str, wanted: set[str], budget: int) -> _wire.Transfer | None:
+    def _transfer(self, zone: str, wanted: set[str], budget: int) -> _xfr.Transfer | None:
         """A complete, verified AXFR of ``zone``; None if refused or past ``budget`` records."""
         doing = f"transferring zone {zone} (AXFR)"
         qid = secrets.randbelow(65536)
-        query = _wire.axfr_query(qid, _wire.name_wire(zone, "zone"))
+        query = _xfr.axfr_query(qid, _wire.name_wire(zone, "zone"))
         key = None
         request_mac = b""
         if self._keyring is not None:
             (key,) = self._keyring.values()
             query, request_mac = _wire.sign(query, qid, key)
-        transfer = _wire.Transfer(zone, qid, key, request_mac, wanted)
+        transfer = _xfr.Transfer(zone, qid, key, request_mac, wanted)
         try:
             with self._errors(doing), contextlib.closing(self._connect()) as sock:
                 sock.sendall(len(query).to_bytes(2, "big") + query)
@@ -801,7 +802,7 @@ class RFC2136Backend:
                         self._zone_size[zone] = transfer.count
                         log.debug("AXFR of %s cut off after %d records", zone, transfer.count)
                         return None
-        except _wire.TransferRefused as exc:
+        except _xfr.TransferRefused as exc:
             log.info(
                 "AXFR of %s refused (%s); reading by queries",
                 zone,

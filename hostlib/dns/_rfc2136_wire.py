@@ -85,12 +85,15 @@ def name_wire(text: str, what: str) -> bytes:
     return name.canonicalize().to_wire() or b""
 
 
+def _labels_wire(dotted: bytes) -> bytes:
+    """Each of the dot-separated plain labels of ``dotted`` behind its length byte."""
+    return b"".join([_LENGTHS[len(label)] + label for label in dotted.split(b".")])
+
+
 def _plain_wire(text: str) -> bytes:
     """Wire form of a name ``_PLAIN`` matched: its first label, then its parent's (cached)."""
     if text.count(".") < 8:
-        return b"".join(
-            [_LENGTHS[len(label)] + label for label in text.encode("ascii").split(b".")]
-        )
+        return _labels_wire(text.encode("ascii"))  # the trailing dot gives the root label
     head, _, rest = text.partition(".")
     label = _LENGTHS[len(head)] + head.encode("ascii")
     return label + (_parent_wire(rest) if rest else b"\0")
@@ -119,8 +122,7 @@ def relative_wire(name: str, zone: str, zone_wire: bytes) -> bytes:
     if head.isascii() and "\\" not in head:
         if len(head) == 2 * head.count("."):  # one-character labels: IPv6 nibbles
             return ("\x01" + head[:-1].replace(".", "\x01")).encode("ascii")
-        labels = head[:-1].encode("ascii").split(b".")
-        return b"".join([_LENGTHS[len(label)] + label for label in labels])
+        return _labels_wire(head[:-1].encode("ascii"))
     full = name_wire(name, "owner name")
     return full[: len(full) - len(zone_wire)]
 

@@ -438,6 +438,7 @@ class RFC2136Backend:
     def _connect(self) -> socket.socket:
         """A TCP connection to the server: its name's addresses in turn, the last good first."""
         addresses = self._resolved()
+        failure: OSError | None = None
         for index, (family, address) in enumerate(addresses):
             sock = socket.socket(family, socket.SOCK_STREAM)
             try:
@@ -445,18 +446,17 @@ class RFC2136Backend:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 sock.settimeout(self.timeout)
                 sock.connect((address, self.port))
-            except OSError:
+            except BaseException as exc:
                 sock.close()
-                if index == len(addresses) - 1:
+                if not isinstance(exc, OSError):
                     raise
+                failure = exc
                 continue
-            except BaseException:
-                sock.close()
-                raise
             if index:
                 addresses.insert(0, addresses.pop(index))
             return sock
-        raise AssertionError("unreachable: a name resolves to at least one address")
+        assert failure is not None  # a name resolves to one address at least
+        raise failure
 
     def _resolved(self) -> list[tuple[int, str]]:
         if self._addresses is None:
